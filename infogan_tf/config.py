@@ -1,0 +1,191 @@
+"""One config source: a dataclass, one preset per dataset, flags override, JSON in the workdir.
+
+Every hyperparameter of a run lives in `Config`. `PRESETS` holds the paper's values where its
+appendix gives them (arXiv:1606.03657, Appendix C) and our choices elsewhere, each commented.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from typing import Any
+
+ARCHITECTURES = ("mnist", "dcgan64")
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+MIXED_PRECISION = ("none", "bf16", "fp16")
+Q_STD = ("fixed", "learned")
+
+
+class ConfigError(ValueError):
+    """A user-caused configuration problem; the message names the flag or file."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A fully resolved InfoGAN run configuration."""
+
+    dataset: str = "shapes"
+    # Latent spec: z ~ Unif(-1, 1)^noise_dim (as the original code), one Cat(K) per entry of
+    # `categorical`, `continuous` Unif(-1, 1) codes.
+    noise_dim: int = 62
+    categorical: tuple[int, ...] = (10,)
+    continuous: int = 2
+    # lambda of the information term, per code type (the paper: 1 for discrete, smaller for
+    # continuous codes). Both 0 = the regular-GAN baseline of Fig. 1 (Q is still trained).
+    info_weight_cat: float = 1.0
+    info_weight_cont: float = 0.1
+    q_std: str = "fixed"  # fixed: sigma = 1; learned: Q predicts a clamped log-sigma.
+    architecture: str = "mnist"
+    image_shape: tuple[int, int, int] = (28, 28, 1)
+    # Optimiser: Adam with beta1 = 0.5 (Appendix C); G learns faster than D, as in the paper.
+    lr_g: float = 1e-3
+    lr_d: float = 2e-4
+    beta1: float = 0.5
+    batch_size: int = 64  # global: split over replicas.
+    steps: int = 10_000
+    seed: int = 0
+    strategy: str = "auto"
+    devices: tuple[str, ...] = ()
+    logical_cpus: int = 0
+    jit_compile: bool = False
+    mixed_precision: str = "none"
+    log_every: int = 100
+    checkpoint_every: int = 1000
+    sample_every: int = 1000
+    eval_every: int = 1000
+    eval_samples: int = 1024  # fresh samples for the information bound in eval.json.
+    deterministic: bool = False
+    data_dir: str | None = None
+    manual_dir: str | None = None
+    data_path: str | None = None
+    download: bool = True
+
+    @property
+    def latent_fields(self) -> dict[str, Any]:
+        """The fields that fix the checkpoint's variables: they must match on resume."""
+        return {
+            "noise_dim": self.noise_dim,
+            "categorical": list(self.categorical),
+            "continuous": self.continuous,
+            "q_std": self.q_std,
+            "architecture": self.architecture,
+            "image_shape": list(self.image_shape),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Config:
+        raw = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        raw = {k: v for k, v in raw.items() if k in names}
+        for key in ("categorical", "image_shape", "devices"):
+            if key in raw and raw[key] is not None:
+                raw[key] = tuple(raw[key])
+        return cls(**raw)
+
+
+PRESETS: dict[str, Config] = {
+    # Procedural dSprites-style shapes: 3 shapes, so one Cat(3); four continuous codes for scale,
+    # orientation and x/y position; little noise so the codes must carry the factors (our choice,
+    # after InfoGAN-CR's dSprites setup of few noise dimensions).
+    "shapes": Config(
+        dataset="shapes",
+        noise_dim=8,
+        categorical=(3,),
+        continuous=4,
+        info_weight_cat=1.0,
+        info_weight_cont=0.1,
+        architecture="dcgan64",
+        image_shape=(64, 64, 1),
+        lr_g=1e-3,
+        lr_d=2e-4,
+        batch_size=64,
+        steps=3000,
+        log_every=50,
+        checkpoint_every=500,
+        sample_every=500,
+        eval_every=1000,
+    ),
+}
+
+
+def parse_categorical(text: str) -> tuple[int, ...]:
+    """Parses `--categorical` ("10", "20,20,20,20" or "" for none) into category counts."""
+    text = text.strip()
+    if not text or text.lower() == "none":
+        return ()
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(
+            f"--categorical={text!r} is not a comma-separated list of category counts; "
+            "use e.g. --categorical=10 or --categorical=20,20,20,20."
+        ) from None
+    if any(k < 2 for k in sizes):
+        raise ConfigError(f"--categorical={text!r}: every categorical code needs at least 2 categories.")
+    return sizes
+
+
+def resolve(dataset: str, overrides: dict[str, Any]) -> Config:
+    """Returns the dataset's preset with `overrides` (flag values the user set) applied."""
+    if dataset not in PRESETS:
+        raise ConfigError(f"--dataset={dataset!r} is not available; choose one of {', '.join(sorted(PRESETS))}.")
+    config = dataclasses.replace(PRESETS[dataset], **overrides)
+    validate(config)
+    return config
+
+
+def validate(config: Config) -> None:
+    """Raises ConfigError with one sentence naming the flag for every inconsistent value."""
+    checks = [
+        (config.steps > 0, f"--steps={config.steps} must be a positive number of steps."),
+        (config.batch_size > 0, f"--batch_size={config.batch_size} must be positive."),
+        (config.noise_dim >= 0, f"--noise_dim={config.noise_dim} must be zero or positive."),
+        (config.continuous >= 0, f"--continuous={config.continuous} must be zero or positive."),
+        (
+            config.noise_dim + sum(config.categorical) + config.continuous > 0,
+            "The latent spec is empty: set --noise_dim, --categorical or --continuous.",
+        ),
+        (config.info_weight_cat >= 0, "--info_weight_cat must be zero or positive."),
+        (config.info_weight_cont >= 0, "--info_weight_cont must be zero or positive."),
+        (config.q_std in Q_STD, f"--q_std={config.q_std!r} must be one of {Q_STD}."),
+        (config.strategy in STRATEGIES, f"--strategy={config.strategy!r} must be one of {STRATEGIES}."),
+        (
+            config.mixed_precision in MIXED_PRECISION,
+            f"--mixed_precision={config.mixed_precision!r} must be one of {MIXED_PRECISION}.",
+        ),
+        (config.lr_g > 0 and config.lr_d > 0, "--lr_g and --lr_d must be positive."),
+        (config.logical_cpus >= 0, "--logical_cpus must be zero (off) or a device count."),
+        (config.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}."),
+    ]
+    for cadence in ("log_every", "checkpoint_every", "sample_every", "eval_every"):
+        checks.append((getattr(config, cadence) > 0, f"--{cadence} must be a positive step count."))
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def write_or_check(config: Config, workdir: str) -> None:
+    """Writes `config.json`, or on resume checks the stored latent spec and architecture match."""
+    path = os.path.join(workdir, "config.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            try:
+                stored = Config.from_json(f.read())
+            except (ValueError, TypeError) as e:
+                raise ConfigError(
+                    f"{path} is not a valid config file ({e}); move it away or use a new --workdir."
+                ) from None
+        if stored.latent_fields != config.latent_fields:
+            raise ConfigError(
+                f"{path} was written for a different model ({stored.latent_fields}) than the flags ask "
+                f"for ({config.latent_fields}); use a new --workdir or the original flags."
+            )
+    os.makedirs(workdir, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(config.to_json())
+    os.replace(tmp, path)

@@ -1,0 +1,148 @@
+"""Networks: a subclassed Generator G(z, c) and a Discriminator whose shared body feeds D and Q.
+
+Two architectures:
+- `mnist`: exactly the paper's MNIST networks (arXiv:1606.03657, Appendix C, Table 1) and the
+  original code: G = FC1024-BN-ReLU, FC7x7x128-BN-ReLU, deconv4x4 64 s2-BN-ReLU, deconv4x4 1 s2;
+  D = conv4x4 64 s2-lReLU, conv4x4 128 s2-BN-lReLU, FC1024-BN-lReLU; heads D: FC1 and
+  Q: FC128-BN-lReLU -> code parameters.
+- `dcgan64`: the same pattern, four strides deep, for 64x64 binary images (the `shapes` data), with
+  the narrow widths of the dSprites networks of FactorVAE / InfoGAN-CR (conv 32-32-64-64, FC 128):
+  dSprites needs little capacity, and a cheap step buys more updates per CPU minute.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from infogan_tf.latent import LatentSpec
+
+LEAKY_SLOPE = 0.1  # lReLU slope: the paper does not state it; 0.1 as the common ports.
+BN_MOMENTUM = 0.9  # moving-average decay 0.9 as tf.contrib / the original code (Keras: 0.99).
+BN_EPSILON = 1e-5
+LOG_STD_RANGE = (-4.0, 2.0)  # clamp for `q_std=learned`: sigma in [0.018, 7.4] keeps L_I finite.
+
+# Per architecture: G's FC width, first spatial size and channels, then the BN-ReLU deconv channels
+# (a last stride-2 deconv makes the image); D's stride-2 conv channels (the first without BN, as
+# DCGAN), the shared FC width and Q's FC width.
+_ARCH = {
+    "mnist": {"g_fc": 1024, "g_start": (7, 128), "g_deconv": (64,), "d_conv": (64, 128), "d_fc": 1024, "q_fc": 128},
+    "dcgan64": {
+        "g_fc": 128,
+        "g_start": (4, 64),
+        "g_deconv": (64, 32, 32),
+        "d_conv": (32, 32, 64, 64),
+        "d_fc": 128,
+        "q_fc": 128,
+    },
+}
+
+
+def _batch_norm(sync: bool, name: str) -> layers.BatchNormalization:
+    # Synchronised BN keeps moving statistics identical on mirrored replicas and normalises over
+    # the global batch, so N replicas compute what one device would.
+    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=sync, name=name)
+
+
+class Generator(keras.Model):
+    """G(z, c): latent batch dict -> images in [0, 1] of `image_shape`."""
+
+    def __init__(self, spec: LatentSpec, architecture: str, image_shape, sync_bn: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.spec = spec
+        arch = _ARCH[architecture]
+        size, channels = arch["g_start"]
+        self.fc1 = layers.Dense(arch["g_fc"], use_bias=False, name="fc1")
+        self.bn1 = _batch_norm(sync_bn, "bn1")
+        self.fc2 = layers.Dense(size * size * channels, use_bias=False, name="fc2")
+        self.bn2 = _batch_norm(sync_bn, "bn2")
+        self.reshape = layers.Reshape((size, size, channels))
+        self.deconvs, self.deconv_bns = [], []
+        for i, filters in enumerate(arch["g_deconv"]):
+            self.deconvs.append(
+                layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"deconv{i}")
+            )
+            self.deconv_bns.append(_batch_norm(sync_bn, f"deconv_bn{i}"))
+        self.to_image = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_image")
+        # Sigmoid in float32 so mixed precision never clips the [0, 1] images.
+        self.sigmoid = layers.Activation("sigmoid", dtype="float32", name="sigmoid")
+
+    def call(self, latent, training=False):
+        x = self.spec.generator_input(latent)
+        x = keras.ops.relu(self.bn1(self.fc1(x), training=training))
+        x = keras.ops.relu(self.bn2(self.fc2(x), training=training))
+        x = self.reshape(x)
+        for deconv, bn in zip(self.deconvs, self.deconv_bns, strict=True):
+            x = keras.ops.relu(bn(deconv(x), training=training))
+        return self.sigmoid(self.to_image(x))
+
+
+class Discriminator(keras.Model):
+    """Shared conv body -> `logit` D(x) [B], its `features`, and Q(c|x): `cat_logits`, `cont_mean`[, `cont_log_std`]."""
+
+    def __init__(self, spec: LatentSpec, architecture: str, q_std: str = "fixed", sync_bn: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.learned_std = q_std == "learned"
+        arch = _ARCH[architecture]
+        self.convs, self.conv_bns = [], []
+        for i, filters in enumerate(arch["d_conv"]):
+            self.convs.append(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}"))
+            self.conv_bns.append(None if i == 0 else _batch_norm(sync_bn, f"conv_bn{i}"))
+        self.flatten = layers.Flatten()
+        self.fc = layers.Dense(arch["d_fc"], use_bias=False, name="fc")
+        self.fc_bn = _batch_norm(sync_bn, "fc_bn")
+        self.d_head = layers.Dense(1, dtype="float32", name="d_head")
+        self.q_fc = layers.Dense(arch["q_fc"], use_bias=False, name="q_fc")
+        self.q_bn = _batch_norm(sync_bn, "q_bn")
+        n_params = sum(spec.categorical) + spec.continuous * (2 if self.learned_std else 1)
+        self.q_head = layers.Dense(max(n_params, 1), dtype="float32", name="q_head")
+
+    def call(self, images, training=False):
+        x = images
+        for conv, bn in zip(self.convs, self.conv_bns, strict=True):
+            x = conv(x)
+            if bn is not None:
+                x = bn(x, training=training)
+            x = keras.ops.leaky_relu(x, LEAKY_SLOPE)
+        h = keras.ops.leaky_relu(self.fc_bn(self.fc(self.flatten(x)), training=training), LEAKY_SLOPE)
+        return {"logit": keras.ops.squeeze(self.d_head(h), -1), "features": h, **self.recognize(h, training)}
+
+    def recognize(self, features, training=False):
+        """Q(c|x) from the shared body's features: `cat_logits`, `cont_mean`[, `cont_log_std`]."""
+        q = keras.ops.leaky_relu(self.q_bn(self.q_fc(features), training=training), LEAKY_SLOPE)
+        params = self.q_head(q)
+        n_cat, n_cont = sum(self.spec.categorical), self.spec.continuous
+        out = {"cat_logits": params[:, :n_cat], "cont_mean": params[:, n_cat : n_cat + n_cont]}
+        if self.learned_std:
+            out["cont_log_std"] = keras.ops.clip(params[:, n_cat + n_cont : n_cat + 2 * n_cont], *LOG_STD_RANGE)
+        return out
+
+    @property
+    def body_variables(self):
+        """The shared conv/FC body's trainable variables (feeding both D and Q)."""
+        layers_ = [c for c in self.convs] + [bn for bn in self.conv_bns if bn is not None] + [self.fc, self.fc_bn]
+        return [v for layer in layers_ for v in layer.trainable_variables]
+
+    @property
+    def q_variables(self):
+        """The recognition head Q's own trainable variables."""
+        return [v for layer in (self.q_fc, self.q_bn, self.q_head) for v in layer.trainable_variables]
+
+
+def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminator]:
+    """Creates and builds G and D (call inside `strategy.scope()` for distributed training)."""
+    import tensorflow as tf
+
+    spec = LatentSpec.from_config(config)
+    generator = Generator(spec, config.architecture, config.image_shape, sync_bn=sync_bn, name="generator")
+    discriminator = Discriminator(spec, config.architecture, config.q_std, sync_bn=sync_bn, name="discriminator")
+    # Subclassed models get their variables from a first call, not from build(shape).
+    dummy = {
+        "z": tf.zeros([2, spec.noise_dim]),
+        "categorical": tf.zeros([2, len(spec.categorical)], tf.int32),
+        "continuous": tf.zeros([2, spec.continuous]),
+    }
+    images = generator(dummy)
+    discriminator(images)
+    return generator, discriminator

@@ -1,0 +1,287 @@
+"""The training loop: InfoGAN's alternating D/Q and G updates in a tf.function under tf.distribute.
+
+The objective (arXiv:1606.03657, Eq. 6): min_{G,Q} max_D V(D, G) - lambda L_I(G, Q). D and Q share
+the discriminator's body, so one optimiser updates body, D head and Q head on
+`D loss - lambda L_I`, and G's optimiser updates G on `G loss - lambda L_I`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from infogan_tf import config as config_lib
+from infogan_tf import distribution, evaluate, input_pipeline, losses, visualize
+from infogan_tf.latent import LatentSpec
+from infogan_tf.models import build_models
+
+TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
+
+
+class InfoGAN:
+    """G, D/Q, their optimisers and the latent RNG, created in `strategy.scope()`, plus the step."""
+
+    def __init__(self, config: config_lib.Config, strategy: tf.distribute.Strategy):
+        self.config = config
+        self.strategy = strategy
+        self.spec = LatentSpec.from_config(config)
+        sync_bn = strategy.num_replicas_in_sync > 1
+        with strategy.scope():
+            self.generator, self.discriminator = build_models(config, sync_bn=sync_bn)
+            self.g_optimizer = self._optimizer(config.lr_g)
+            self.d_optimizer = self._optimizer(config.lr_d)
+            # Optimiser slots must exist in the scope (and before a checkpoint restore).
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            # Created in the scope, each replica draws its own stream; the state is checkpointed.
+            self.rng = tf.random.Generator.from_seed(config.seed)
+        self._unweighted_codes = bool(
+            (config.info_weight_cat == 0 and self.spec.categorical)
+            or (config.info_weight_cont == 0 and self.spec.continuous)
+        )
+        self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
+        self._core_step = tf.function(self.replica_step, jit_compile=config.jit_compile)
+
+    def _optimizer(self, learning_rate: float) -> keras.optimizers.Optimizer:
+        optimizer = keras.optimizers.Adam(learning_rate, beta_1=self.config.beta1)
+        if self.config.mixed_precision == "fp16":
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    def _gradients(self, tape, optimizer, loss, variables):
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            loss = optimizer.scale_loss(loss)
+        return tape.gradient(loss, variables)
+
+    def replica_step(self, images: tf.Tensor, latent: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        """One InfoGAN update on this replica's share of the global batch.
+
+        Returns metrics already divided by the global batch, so a SUM over replicas is the mean.
+        """
+        config, global_batch = self.config, self.config.batch_size
+        generator, discriminator = self.generator, self.discriminator
+
+        def average(per_example):
+            return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
+
+        with tf.GradientTape() as g_tape:
+            fake = generator(latent, training=True)
+            with g_tape.stop_recording():
+                # D step: D maximises V, and Q (with the shared body) maximises L_I on fakes made by
+                # the current G; G's weights are not touched, so its output is a constant here.
+                with tf.GradientTape() as d_tape:
+                    real_out = discriminator(images, training=True)
+                    fake_out = discriminator(tf.stop_gradient(fake), training=True)
+                    bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
+                    info = losses.weighted_info_lower_bound(bounds, config.info_weight_cat, config.info_weight_cont)
+                    if self._unweighted_codes:
+                        # A code with lambda = 0 (the regular-GAN baseline of Fig. 1) still trains Q,
+                        # so L_I can be measured, but on features the body cannot learn from.
+                        blocked = discriminator.recognize(tf.stop_gradient(fake_out["features"]), training=True)
+                        info += losses.weighted_info_lower_bound(
+                            losses.info_lower_bounds(blocked, latent, self.spec.categorical),
+                            float(config.info_weight_cat == 0),
+                            float(config.info_weight_cont == 0),
+                        )
+                    d_gan = losses.discriminator_loss(real_out["logit"], fake_out["logit"])
+                    d_loss = average(d_gan - info)
+                d_vars = discriminator.trainable_variables
+                self.d_optimizer.apply(self._gradients(d_tape, self.d_optimizer, d_loss, d_vars), d_vars)
+            # G step through the updated D/Q: G wants D fooled and c recoverable from G(z, c);
+            # only G's weights move.
+            fake_out = discriminator(fake, training=True)
+            g_bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
+            g_info = losses.weighted_info_lower_bound(g_bounds, config.info_weight_cat, config.info_weight_cont)
+            g_gan = losses.generator_loss(fake_out["logit"])
+            g_loss = average(g_gan - g_info)
+        g_vars = generator.trainable_variables
+        self.g_optimizer.apply(self._gradients(g_tape, self.g_optimizer, g_loss, g_vars), g_vars)
+
+        metrics = {"d_loss": average(d_gan), "g_loss": average(g_gan)}
+        metrics.update({f"info_lb/{name}": average(value) for name, value in bounds.items()})
+        return metrics
+
+    def _sample_and_step(self, images):
+        batch = tf.shape(images)[0]
+        latent = self.spec.sample(self.rng, batch)
+        return self._core_step(images, latent)
+
+    @tf.function
+    def train_steps(self, iterator, num_steps: tf.Tensor) -> dict[str, tf.Tensor]:
+        """Runs `num_steps` steps in one call (less Python overhead); returns the last step's metrics."""
+        metrics = {name: tf.constant(0.0) for name in self.metric_names}
+        for _ in tf.range(num_steps):
+            per_replica = self.strategy.run(self._sample_and_step, args=(next(iterator),))
+            metrics = {
+                name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
+                for name in self.metric_names
+            }
+        return metrics
+
+
+def _format_duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return (
+        f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
+    )
+
+
+def _truncate_metrics(path: str, step: int) -> None:
+    """Drops metric lines logged after the checkpoint we resume from, so the file has no duplicates."""
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lines = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
+    with open(path, "w") as f:
+        f.writelines(lines)
+
+
+def _write_json(path: str, values: dict) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(values, f, indent=2, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, float]:
+    """Trains (resuming from `workdir/checkpoints` when present) and writes every workdir artifact.
+
+    Returns the final metrics and evaluation.
+    """
+    config_lib.validate(config)
+    if config.mixed_precision != "none":
+        keras.mixed_precision.set_global_policy(
+            {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[config.mixed_precision]
+        )
+    if config.deterministic:
+        keras.utils.set_random_seed(config.seed)
+        tf.config.experimental.enable_op_determinism()
+    strategy = distribution.make_strategy(config)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise config_lib.ConfigError(
+            f"--batch_size={config.batch_size} must be divisible by the {replicas} replicas of the strategy."
+        )
+    if not distribution.is_chief():
+        # Non-chief workers write to a private temporary directory (as TF documents for MWMS).
+        workdir = os.path.join(workdir, f"_worker_tmp_{os.getpid()}")
+    config_lib.write_or_check(config, workdir)
+    for sub in ("checkpoints", "samples", "tensorboard"):
+        os.makedirs(os.path.join(workdir, sub), exist_ok=True)
+
+    model = InfoGAN(config, strategy)
+    dataset = input_pipeline.train_dataset(config)
+    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+    checkpoint = tf.train.Checkpoint(
+        step=step,
+        generator=model.generator,
+        discriminator=model.discriminator,
+        g_optimizer=model.g_optimizer,
+        d_optimizer=model.d_optimizer,
+        rng=model.rng,
+        data_iterator=iterator,
+    )
+    manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=3)
+    if manager.latest_checkpoint:
+        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+        logging.info("Resumed from %s at step %d.", manager.latest_checkpoint, int(step))
+    metrics_path = os.path.join(workdir, "metrics.jsonl")
+    _truncate_metrics(metrics_path, int(step))
+
+    spec = model.spec
+    entropies = spec.entropies()
+    # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
+    traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
+    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+
+    def every(cadence: int, at: int) -> bool:
+        return at % cadence == 0 or at == config.steps
+
+    def write_samples(at: int) -> None:
+        grids = visualize.traversal_grids(model.generator, spec, traversal_base)
+        with writer.as_default(step=at):
+            for code, grid in grids.items():
+                visualize.write_png(os.path.join(workdir, "samples", f"{code}_step{at:07d}.png"), grid)
+                tf.summary.image(f"traversal/{code}", grid[None])
+
+    def write_eval(at: int) -> dict[str, float]:
+        results = evaluate.info_bound(
+            model.generator,
+            model.discriminator,
+            spec,
+            tf.random.Generator.from_seed(config.seed + 2),
+            config.eval_samples,
+        )
+        results["step"] = at
+        _write_json(os.path.join(workdir, "eval.json"), results)
+        with writer.as_default(step=at):
+            for name, value in results.items():
+                if name != "step":
+                    tf.summary.scalar(f"eval/{name}", value)
+        return results
+
+    metrics, results = {}, {}
+    start, last_time, last_step = time.time(), time.time(), int(step)
+    while int(step) < config.steps:
+        at = int(step)
+        # Run until the next step at which something is logged, saved or sampled.
+        chunk = min(
+            config.steps - at,
+            *(
+                cadence - at % cadence
+                for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
+            ),
+        )
+        values = model.train_steps(iterator, tf.constant(chunk))
+        step.assign_add(chunk)
+        at = int(step)
+        if every(config.log_every, at):
+            now = time.time()
+            metrics = {name: float(value) for name, value in values.items()}
+            for name, value in metrics.items():
+                if not math.isfinite(value):
+                    raise FloatingPointError(f"{name} became {value} at step {at}; the last checkpoint is kept.")
+            images_per_sec = (at - last_step) * config.batch_size / max(now - last_time, 1e-9)
+            metrics.update(
+                step=at,
+                info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
+                images_per_sec=images_per_sec,
+                elapsed_s=now - start,
+                **{f"entropy/{c}": h for c, h in entropies.items()},
+            )
+            with open(metrics_path, "a") as f:
+                f.write(json.dumps(metrics, sort_keys=True) + "\n")
+            with writer.as_default(step=at):
+                for name, value in metrics.items():
+                    if name != "step":
+                        tf.summary.scalar(name, value)
+            eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
+            codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
+            logging.info(
+                "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s | %.0f img/s | ETA %s",
+                at,
+                config.steps,
+                metrics["d_loss"],
+                metrics["g_loss"],
+                codes,
+                images_per_sec,
+                _format_duration(eta),
+            )
+            last_time, last_step = now, at
+        if every(config.checkpoint_every, at):
+            manager.save(checkpoint_number=at)
+        if every(config.sample_every, at):
+            write_samples(at)
+        if every(config.eval_every, at):
+            results = write_eval(at)
+    writer.flush()
+    if not results and int(step) >= config.steps:
+        results = write_eval(int(step))
+    return {**metrics, **{f"eval/{k}": v for k, v in results.items()}}

@@ -1,0 +1,219 @@
+"""Networks: shapes, the paper's MNIST architecture, and where the information term's gradient goes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from infogan_tf import losses, models
+from infogan_tf.latent import LatentSpec
+from infogan_tf.train import InfoGAN
+
+
+def _latent(config, batch=4, seed=0):
+    return LatentSpec.from_config(config).sample(tf.random.Generator.from_seed(seed), batch)
+
+
+def _images(config, batch=4, seed=0):
+    return tf.random.stateless_uniform([batch, *config.image_shape], [seed, 1])
+
+
+def _numpy(value) -> np.ndarray:
+    return value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+
+
+def _max_abs_diff(variables_a, variables_b) -> float:
+    assert len(variables_a) == len(variables_b) > 0
+    pairs = zip(variables_a, variables_b, strict=True)
+    return max(float(np.max(np.abs(_numpy(a) - _numpy(b)))) for a, b in pairs)
+
+
+@pytest.mark.parametrize("architecture, image_shape", [("mnist", (28, 28, 1)), ("dcgan64", (64, 64, 1))])
+@pytest.mark.parametrize("q_std", ["fixed", "learned"])
+def test_output_shapes_and_ranges(mnist_config, architecture, image_shape, q_std):
+    config = dataclasses.replace(
+        mnist_config, architecture=architecture, image_shape=image_shape, q_std=q_std, categorical=(10, 4), continuous=3
+    )
+    generator, discriminator = models.build_models(config)
+    images = generator(_latent(config, batch=3), training=False)
+    assert images.shape == (3, *image_shape)
+    assert float(tf.reduce_min(images)) >= 0.0 and float(tf.reduce_max(images)) <= 1.0
+
+    out = discriminator(images, training=False)
+    expected_keys = {"logit", "features", "cat_logits", "cont_mean"} | ({"cont_log_std"} if q_std == "learned" else set())
+    assert set(out) == expected_keys
+    assert out["logit"].shape == (3,)
+    assert out["cat_logits"].shape == (3, 14)
+    assert out["cont_mean"].shape == (3, 3)
+    if q_std == "learned":
+        assert out["cont_log_std"].shape == (3, 3)
+
+
+@pytest.mark.parametrize("bias, bound", [(100.0, models.LOG_STD_RANGE[1]), (-100.0, models.LOG_STD_RANGE[0])])
+def test_learned_log_std_is_clamped(mnist_config, bias, bound):
+    config = dataclasses.replace(mnist_config, q_std="learned")
+    _, discriminator = models.build_models(config)
+    head = discriminator.q_head
+    n_cat, n_cont = sum(config.categorical), config.continuous
+    # Zero kernel, and a bias far outside the range on the log-std outputs only.
+    head.kernel.assign(tf.zeros_like(head.kernel))
+    head.bias.assign(tf.concat([tf.zeros([n_cat + n_cont]), tf.fill([n_cont], bias)], axis=0))
+    out = discriminator(_images(config), training=False)
+    np.testing.assert_array_equal(out["cont_log_std"], np.full([4, n_cont], bound, np.float32))
+    np.testing.assert_array_equal(out["cont_mean"], np.zeros([4, n_cont], np.float32))
+
+
+def test_mnist_architecture_is_the_papers(mnist_config):
+    """arXiv:1606.03657 Table 1: G FC1024, FC7x7x128, deconv 64 s2, deconv 1 s2; D conv 64 s2, conv 128 s2, FC1024."""
+    generator, discriminator = models.build_models(mnist_config)
+    spec = LatentSpec.from_config(mnist_config)
+    assert spec.input_dim == 62 + 10 + 2
+
+    assert generator.fc1.kernel.shape == (74, 1024)
+    assert generator.fc2.kernel.shape == (1024, 7 * 7 * 128)
+    assert [d.filters for d in generator.deconvs] == [64]
+    # Conv2DTranspose kernels are [h, w, out, in].
+    assert generator.deconvs[0].kernel.shape == (4, 4, 64, 128)
+    assert generator.deconvs[0].strides == (2, 2)
+    assert generator.to_image.kernel.shape == (4, 4, 1, 64)
+    assert generator.to_image.strides == (2, 2)
+
+    assert [c.kernel.shape for c in discriminator.convs] == [(4, 4, 1, 64), (4, 4, 64, 128)]
+    assert all(c.strides == (2, 2) for c in discriminator.convs)
+    assert discriminator.conv_bns[0] is None and discriminator.conv_bns[1] is not None
+    # 28 -> 14 -> 7: the FC layer sees 7x7x128 features.
+    assert discriminator.fc.kernel.shape == (7 * 7 * 128, 1024)
+    assert discriminator.d_head.kernel.shape == (1024, 1)
+    assert discriminator.q_fc.kernel.shape == (1024, 128)
+    assert discriminator.q_head.kernel.shape == (128, 10 + 2)
+
+
+def test_mnist_architecture_intermediate_shapes(mnist_config):
+    generator, discriminator = models.build_models(mnist_config)
+    x = generator.spec.generator_input(_latent(mnist_config, batch=2))
+    x = generator.fc1(x)
+    assert x.shape == (2, 1024)
+    x = generator.reshape(generator.fc2(x))
+    assert x.shape == (2, 7, 7, 128)
+    x = generator.deconvs[0](x)
+    assert x.shape == (2, 14, 14, 64)
+    assert generator.to_image(x).shape == (2, 28, 28, 1)
+
+    y = _images(mnist_config, batch=2)
+    y = discriminator.convs[0](y)
+    assert y.shape == (2, 14, 14, 64)
+    y = discriminator.convs[1](y)
+    assert y.shape == (2, 7, 7, 128)
+    h = discriminator.fc(discriminator.flatten(y))
+    assert h.shape == (2, 1024)
+    assert discriminator.q_fc(h).shape == (2, 128)
+
+
+def test_body_q_and_d_head_variables_partition_the_discriminator(mnist_config):
+    _, discriminator = models.build_models(mnist_config)
+    body = {id(v) for v in discriminator.body_variables}
+    q = {id(v) for v in discriminator.q_variables}
+    d_head = {id(v) for v in discriminator.d_head.trainable_variables}
+    assert body and q and d_head
+    assert not (body & q) and not (body & d_head) and not (q & d_head)
+    assert body | q | d_head == {id(v) for v in discriminator.trainable_variables}
+
+
+@pytest.mark.parametrize("categorical, continuous", [((), 2), ((10,), 0), ((3, 5), 0)])
+def test_models_without_one_kind_of_code_train(mnist_config, categorical, continuous):
+    config = dataclasses.replace(mnist_config, categorical=categorical, continuous=continuous)
+    model = InfoGAN(config, tf.distribute.get_strategy())
+    out = model.discriminator(model.generator(_latent(config), training=False), training=False)
+    assert out["cat_logits"].shape == (4, sum(categorical))
+    assert out["cont_mean"].shape == (4, continuous)
+    metrics = model.replica_step(_images(config, batch=8), _latent(config, batch=8))
+    assert set(metrics) == set(model.metric_names)
+    assert set(metrics) == {"d_loss", "g_loss"} | {f"info_lb/{c}" for c in model.spec.code_names}
+    assert all(np.isfinite(float(v)) for v in metrics.values())
+
+
+def _info_gradients(config, info_weight):
+    generator, discriminator = models.build_models(config)
+    spec = LatentSpec.from_config(config)
+    latent = _latent(config, batch=8)
+    with tf.GradientTape() as tape:
+        fake = generator(latent, training=True)
+        out = discriminator(fake, training=True)
+        bounds = losses.info_lower_bounds(out, latent, spec.categorical)
+        info = tf.reduce_mean(losses.weighted_info_lower_bound(bounds, info_weight, info_weight))
+    groups = {
+        "generator": generator.trainable_variables,
+        "body": discriminator.body_variables,
+        "q": discriminator.q_variables,
+        "d_head": discriminator.d_head.trainable_variables,
+    }
+    flat = [v for variables in groups.values() for v in variables]
+    grads = iter(tape.gradient(info, flat))
+    return {name: [next(grads) for _ in variables] for name, variables in groups.items()}
+
+
+def test_info_gradient_reaches_generator_q_head_and_shared_body(mnist_config):
+    grads = _info_gradients(mnist_config, info_weight=1.0)
+    for group in ("generator", "body", "q"):
+        assert all(g is not None for g in grads[group]), group
+        assert max(float(tf.reduce_max(tf.abs(g))) for g in grads[group]) > 0, group
+    # Every body variable (conv, BN, FC) carries the information term, not only the last layer.
+    assert all(float(tf.reduce_max(tf.abs(g))) > 0 for g in grads["body"])
+    # The real/fake head does not take part in Q(c|x).
+    assert all(g is None for g in grads["d_head"])
+
+
+def test_zero_info_weight_gives_zero_generator_gradient(mnist_config):
+    grads = _info_gradients(mnist_config, info_weight=0.0)
+    for g in grads["generator"]:
+        assert g is None or float(tf.reduce_max(tf.abs(g))) == 0.0
+
+
+def _step_pair(config, copy_weights, freeze_discriminator=False):
+    """One real training step from identical weights and data, with lambda = 1 and lambda = 0."""
+    strategy = tf.distribute.get_strategy()
+    with_info = InfoGAN(dataclasses.replace(config, info_weight_cat=1.0, info_weight_cont=1.0), strategy)
+    without = InfoGAN(dataclasses.replace(config, info_weight_cat=0.0, info_weight_cont=0.0), strategy)
+    copy_weights(with_info.generator, without.generator)
+    copy_weights(with_info.discriminator, without.discriminator)
+    images, latent = _images(config, batch=config.batch_size), _latent(config, batch=config.batch_size)
+    for model in (with_info, without):
+        # Both optimisers are fresh Adam instances (zero slots, iteration 0), so they start equal too.
+        assert int(model.g_optimizer.iterations) == int(model.d_optimizer.iterations) == 0
+        if freeze_discriminator:
+            model.d_optimizer.learning_rate.assign(0.0)
+        model.replica_step(images, latent)
+    return with_info, without
+
+
+def test_training_step_sends_info_term_to_generator_q_head_and_shared_body(mnist_config, copy_weights):
+    a, b = _step_pair(mnist_config, copy_weights)
+    # Adam's first step moves each weight by about lr * sign(grad): a different gradient shows
+    # up as differences of the order of the learning rate.
+    assert _max_abs_diff(a.discriminator.body_variables, b.discriminator.body_variables) > 1e-5
+    # The lambda = 0 baseline still trains Q with unit weight on the same features (DESIGN.md), so the
+    # Q head's own update is the same either way: lambda only decides what reaches the body and G.
+    assert _max_abs_diff(a.discriminator.q_variables, b.discriminator.q_variables) < 1e-7
+    assert _max_abs_diff(a.generator.trainable_variables, b.generator.trainable_variables) > 1e-5
+    # D's real/fake head never sees L_I and its inputs were equal in the D step, so its update is too.
+    assert _max_abs_diff(a.discriminator.d_head.trainable_variables, b.discriminator.d_head.trainable_variables) < 1e-7
+
+
+def test_training_step_sends_info_term_to_generator_directly(mnist_config, copy_weights):
+    # With D/Q frozen (learning rate 0) G's update can only differ through lambda * L_I itself,
+    # not through a D that moved differently.
+    a, b = _step_pair(mnist_config, copy_weights, freeze_discriminator=True)
+    assert _max_abs_diff(a.discriminator.trainable_variables, b.discriminator.trainable_variables) == 0.0
+    assert _max_abs_diff(a.generator.trainable_variables, b.generator.trainable_variables) > 1e-5
+
+
+def test_regular_gan_baseline_still_trains_q(mnist_config):
+    config = dataclasses.replace(mnist_config, info_weight_cat=0.0, info_weight_cont=0.0)
+    model = InfoGAN(config, tf.distribute.get_strategy())
+    before = [v.numpy().copy() for v in model.discriminator.q_variables]
+    model.replica_step(_images(config, batch=8), _latent(config, batch=8))
+    q_update = _max_abs_diff(model.discriminator.q_variables, before)
+    assert q_update > 0

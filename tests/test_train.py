@@ -1,0 +1,229 @@
+"""The training loop: mirrored == single device, per-replica RNG, the workdir, resume and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from infogan_tf import config as config_lib
+from infogan_tf.train import InfoGAN, train_and_evaluate
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEVICES = ["/cpu:0", "/cpu:1"]
+
+
+def _replica_values(variable) -> list[np.ndarray]:
+    """The per-replica copies of a (Keras-wrapped) MirroredVariable."""
+    return [v.numpy() for v in variable.value.values]
+
+
+def _linear_adam(model: InfoGAN) -> None:
+    # Adam's first step is lr * g / (|g| + eps) ~ lr * sign(g): blind to the scale of the gradient
+    # (a loss averaged per replica instead of over the global batch looks the same) and it blows up
+    # float rounding of near-zero gradients. eps = 1 makes the step ~ lr * g, so the comparison
+    # below sees the gradients themselves.
+    for optimizer in (model.g_optimizer, model.d_optimizer):
+        optimizer.epsilon = 1.0
+
+
+def test_mirrored_step_equals_single_device_step(mnist_config, copy_weights):
+    assert len(tf.config.list_logical_devices("CPU")) == 2, "conftest.py splits the host CPU"
+    config = dataclasses.replace(mnist_config, batch_size=8)
+    mirrored = tf.distribute.MirroredStrategy(DEVICES)
+    distributed = InfoGAN(config, mirrored)
+    single = InfoGAN(config, tf.distribute.get_strategy())
+    assert mirrored.num_replicas_in_sync == 2
+    # Synchronised BN (normalising over the global batch) is what makes two replicas compute what
+    # one device computes.
+    assert distributed.generator.bn1.synchronized and not single.generator.bn1.synchronized
+    copy_weights(distributed.generator, single.generator)
+    copy_weights(distributed.discriminator, single.discriminator)
+    for model in (distributed, single):
+        _linear_adam(model)
+    initial = {v.path: v.numpy() for v in single.generator.variables + single.discriminator.variables}
+
+    images = tf.random.stateless_uniform([8, *config.image_shape], [3, 4])
+    latent = single.spec.sample(tf.random.Generator.from_seed(11), 8)
+    dataset = tf.data.Dataset.from_tensor_slices((images, latent)).batch(8)
+    per_replica_images, per_replica_latent = next(iter(mirrored.experimental_distribute_dataset(dataset)))
+    assert [v.shape[0] for v in per_replica_images.values] == [4, 4]
+
+    @tf.function
+    def mirrored_step(images, latent):
+        return mirrored.run(distributed.replica_step, args=(images, latent))
+
+    per_replica_metrics = mirrored_step(per_replica_images, per_replica_latent)
+    single_metrics = tf.function(single.replica_step)(images, latent)
+
+    for name, value in single_metrics.items():
+        total = mirrored.reduce(tf.distribute.ReduceOp.SUM, per_replica_metrics[name], axis=None)
+        np.testing.assert_allclose(float(total), float(value), rtol=1e-5, atol=1e-6, err_msg=name)
+
+    pairs = list(
+        zip(
+            distributed.generator.variables + distributed.discriminator.variables,
+            single.generator.variables + single.discriminator.variables,
+            strict=True,
+        )
+    )
+    largest_update = 0.0
+    for dist_var, single_var in pairs:
+        assert dist_var.path == single_var.path
+        replicas = _replica_values(dist_var)
+        assert len(replicas) == 2
+        np.testing.assert_array_equal(replicas[0], replicas[1], err_msg=f"{dist_var.path} differs between replicas")
+        np.testing.assert_allclose(replicas[0], single_var.numpy(), rtol=0, atol=1e-6, err_msg=dist_var.path)
+        if dist_var.trainable:
+            largest_update = max(largest_update, float(np.max(np.abs(single_var.numpy() - initial[single_var.path]))))
+    # The tolerance above is meaningful only if the step moved the weights by much more than it.
+    assert largest_update > 1e-5
+    moving = [v for v in distributed.discriminator.non_trainable_variables if "moving_mean" in v.path]
+    assert moving and any(np.any(_replica_values(v)[0] != initial[v.path]) for v in moving)
+
+
+def test_per_replica_latents_are_independent_streams(mnist_config):
+    mirrored = tf.distribute.MirroredStrategy(DEVICES)
+    model = InfoGAN(mnist_config, mirrored)
+
+    @tf.function
+    def sample():
+        return mirrored.run(lambda: model.spec.sample(model.rng, 4))
+
+    latent = sample()
+    z0, z1 = (v.numpy() for v in latent["z"].values)
+    assert z0.shape == z1.shape == (4, mnist_config.noise_dim)
+    assert not np.allclose(z0, z1)
+    c0, c1 = (v.numpy() for v in latent["continuous"].values)
+    assert not np.allclose(c0, c1)
+    # The stream advances: a second draw on a replica differs from its first.
+    assert not np.allclose(sample()["z"].values[0].numpy(), z0)
+
+
+def _read_metrics(workdir) -> list[dict]:
+    with open(os.path.join(workdir, "metrics.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _latest_png(workdir, code: str) -> str:
+    paths = sorted(
+        p for p in glob.glob(os.path.join(workdir, "samples", "*.png")) if re.match(rf"{code}\D", os.path.basename(p))
+    )
+    assert paths, f"no traversal PNG for {code}"
+    return paths[-1]
+
+
+def _event_tags(workdir) -> set[str]:
+    tags = set()
+    for path in glob.glob(os.path.join(workdir, "tensorboard", "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            tags.update(value.tag for value in event.summary.value)
+    return tags
+
+
+def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_path):
+    workdir = str(tmp_path / "w")
+    config = shapes_config
+    result = train_and_evaluate(config, workdir)
+
+    assert config_lib.Config.from_json((tmp_path / "w" / "config.json").read_text()) == config
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-4")
+
+    rows = _read_metrics(workdir)
+    assert [row["step"] for row in rows] == [2, 4]
+    codes = ["cat0", "cont0", "cont1", "cont2", "cont3"]
+    expected_keys = {"step", "d_loss", "g_loss", "info_lb", "images_per_sec", "elapsed_s"}
+    expected_keys |= {f"info_lb/{c}" for c in codes} | {f"entropy/{c}" for c in codes}
+    for row in rows:
+        assert set(row) == expected_keys
+        assert all(math.isfinite(v) for v in row.values())
+        assert row["entropy/cat0"] == pytest.approx(math.log(3))
+        assert all(row[f"entropy/cont{j}"] == pytest.approx(math.log(2)) for j in range(4))
+        assert row["info_lb"] == pytest.approx(sum(row[f"info_lb/{c}"] for c in codes), rel=1e-5)
+        assert row["images_per_sec"] > 0 and row["elapsed_s"] > 0
+
+    rows_px = 8 * (64 + 1) + 1  # TRAVERSAL_ROWS fixed-noise rows of 64 px with 1 px borders.
+    for code, cols in [("cat0", 3)] + [(f"cont{j}", 9) for j in range(4)]:
+        png = tf.io.decode_png(tf.io.read_file(_latest_png(workdir, code)))
+        assert png.shape == (rows_px, cols * (64 + 1) + 1, 1), code
+
+    tags = _event_tags(workdir)
+    assert {"d_loss", "g_loss", "info_lb", "traversal/cat0", "traversal/cont3"} <= tags
+
+    with open(os.path.join(workdir, "eval.json")) as f:
+        evaluation = json.load(f)
+    assert evaluation["step"] == 4
+    assert {"info_lb"} | {f"info_lb/{c}" for c in codes} <= set(evaluation)
+    assert evaluation["info_lb"] == pytest.approx(sum(evaluation[f"info_lb/{c}"] for c in codes), rel=1e-5)
+    assert result["eval/info_lb"] == pytest.approx(evaluation["info_lb"])
+
+    # Resume with more steps: steps 2 and 4 are kept as written, 6 is appended.
+    train_and_evaluate(dataclasses.replace(config, steps=6), workdir)
+    resumed = _read_metrics(workdir)
+    steps = [row["step"] for row in resumed]
+    assert steps == sorted(set(steps)) and steps[-1] == 6
+    assert steps == [2, 4, 6]
+    assert resumed[:2] == rows
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-6")
+    with open(os.path.join(workdir, "eval.json")) as f:
+        assert json.load(f)["step"] == 6
+
+    # A different latent spec cannot load these checkpoints: refused before anything is touched.
+    config_json = (tmp_path / "w" / "config.json").read_text()
+    with pytest.raises(config_lib.ConfigError, match="config.json"):
+        train_and_evaluate(dataclasses.replace(config, steps=8, categorical=(4,)), workdir)
+    assert (tmp_path / "w" / "config.json").read_text() == config_json
+    assert [row["step"] for row in _read_metrics(workdir)] == [2, 4, 6]
+
+
+def _run_cli(*flags: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    return subprocess.run(
+        [sys.executable, "train.py", *flags], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_cli_trains_and_writes_metrics(tmp_path):
+    workdir = tmp_path / "cli"
+    proc = _run_cli(
+        "--steps=2",
+        "--batch_size=8",
+        "--log_every=1",
+        "--checkpoint_every=2",
+        "--sample_every=2",
+        "--eval_every=2",
+        "--jit_compile=false",
+        "--noise_dim=4",
+        "--continuous=1",
+        f"--workdir={workdir}",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = _read_metrics(workdir)
+    assert [row["step"] for row in rows] == [1, 2]
+    stored = config_lib.Config.from_json((workdir / "config.json").read_text())
+    assert (stored.steps, stored.batch_size, stored.noise_dim, stored.continuous) == (2, 8, 4, 1)
+    assert stored.jit_compile is False and stored.dataset == "shapes"
+
+
+@pytest.mark.parametrize(
+    "flags, flag_name",
+    [
+        (["--categorical=abc"], "--categorical"),
+        (["--dataset=nope"], "--dataset"),
+    ],
+)
+def test_cli_reports_user_errors_in_one_line_without_traceback(tmp_path, flags, flag_name):
+    proc = _run_cli(*flags, f"--workdir={tmp_path / 'bad'}", timeout=120)
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and flag_name in error_lines[0], proc.stderr[-2000:]
