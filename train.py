@@ -4,6 +4,8 @@ python train.py                       # shapes, the offline default (~10 min on 
 python train.py --steps=200 --workdir=/tmp/quick
 """
 
+import dataclasses
+
 from absl import app, flags, logging
 
 from infogan_tf import config as config_lib
@@ -38,36 +40,13 @@ flags.DEFINE_integer("sample_every", None, "Steps between traversal images.")
 flags.DEFINE_integer("eval_every", None, "Steps between evaluations (eval.json).")
 flags.DEFINE_boolean("deterministic", None, "Op determinism and fixed seeds.")
 
-_PASSTHROUGH = (
-    "data_dir",
-    "manual_dir",
-    "data_path",
-    "download",
-    "steps",
-    "batch_size",
-    "seed",
-    "noise_dim",
-    "continuous",
-    "info_weight_cat",
-    "info_weight_cont",
-    "q_std",
-    "lr_g",
-    "lr_d",
-    "strategy",
-    "logical_cpus",
-    "jit_compile",
-    "mixed_precision",
-    "log_every",
-    "checkpoint_every",
-    "sample_every",
-    "eval_every",
-    "deterministic",
-)
-
 
 def main(argv):
     del argv
-    overrides = {name: FLAGS[name].value for name in _PASSTHROUGH if FLAGS[name].value is not None}
+    # Only flags the user set override the dataset's preset; two need parsing.
+    parsed = ("dataset", "categorical", "devices")
+    names = [f.name for f in dataclasses.fields(config_lib.Config) if f.name in FLAGS and f.name not in parsed]
+    overrides = {name: FLAGS[name].value for name in names if FLAGS[name].value is not None}
     if FLAGS.devices is not None:
         overrides["devices"] = tuple(FLAGS.devices)
     try:

@@ -57,7 +57,11 @@ def make_strategy(config: Config) -> tf.distribute.Strategy:
     if kind == "default":
         return tf.distribute.get_strategy()
     if kind == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        # Needs per-worker data shards and chief-only writing, which are not built yet.
+        raise ConfigError(
+            "--strategy=multi_worker (or TF_CONFIG naming several workers) is not supported yet; "
+            "use --strategy=mirrored on one host."
+        )
     devices = list(config.devices)
     if not devices:
         if len(gpus) > 1:
@@ -68,18 +72,3 @@ def make_strategy(config: Config) -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy(devices=devices)
     except (ValueError, RuntimeError) as e:
         raise ConfigError(f"--devices={','.join(devices)} cannot be mirrored over ({e}).") from None
-
-
-def is_chief() -> bool:
-    """True unless TF_CONFIG makes this process a non-chief worker (which must not write files)."""
-    try:
-        tf_config = json.loads(os.environ.get("TF_CONFIG", "{}"))
-    except json.JSONDecodeError:
-        return True
-    task = tf_config.get("task", {})
-    cluster = tf_config.get("cluster", {})
-    if not task:
-        return True
-    if task.get("type") == "chief":
-        return True
-    return task.get("type") == "worker" and task.get("index", 0) == 0 and "chief" not in cluster

@@ -46,7 +46,9 @@ class InfoGAN:
             or (config.info_weight_cont == 0 and self.spec.continuous)
         )
         self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
-        self._core_step = tf.function(self.replica_step, jit_compile=config.jit_compile)
+        # XLA compiles the whole replica step; with several replicas its all-reduces (synchronised
+        # BN, gradient aggregation) are merge calls that cannot sit inside a nested function.
+        self._core_step = tf.function(self.replica_step, jit_compile=True) if config.jit_compile else self.replica_step
 
     def _optimizer(self, learning_rate: float) -> keras.optimizers.Optimizer:
         optimizer = keras.optimizers.Adam(learning_rate, beta_1=self.config.beta1)
@@ -112,12 +114,30 @@ class InfoGAN:
         latent = self.spec.sample(self.rng, batch)
         return self._core_step(images, latent)
 
+    def _split_batch(self, images: tf.Tensor):
+        """Hands each replica its slice of the host's global batch.
+
+        The host keeps one plain `tf.data` iterator (checkpointable, unlike the iterator of
+        `experimental_distribute_dataset`), so a resumed run continues the data stream exactly.
+        """
+        replicas = self.strategy.num_replicas_in_sync
+        if replicas == 1:
+            return images
+        per_replica = self.config.batch_size // replicas
+
+        def slice_for(context):
+            start = context.replica_id_in_sync_group * per_replica
+            return images[start : start + per_replica]
+
+        return self.strategy.experimental_distribute_values_from_function(slice_for)
+
     @tf.function
     def train_steps(self, iterator, num_steps: tf.Tensor) -> dict[str, tf.Tensor]:
         """Runs `num_steps` steps in one call (less Python overhead); returns the last step's metrics."""
         metrics = {name: tf.constant(0.0) for name in self.metric_names}
         for _ in tf.range(num_steps):
-            per_replica = self.strategy.run(self._sample_and_step, args=(next(iterator),))
+            images = next(iterator)
+            per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(images),))
             metrics = {
                 name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
                 for name in self.metric_names
@@ -168,16 +188,18 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         raise config_lib.ConfigError(
             f"--batch_size={config.batch_size} must be divisible by the {replicas} replicas of the strategy."
         )
-    if not distribution.is_chief():
-        # Non-chief workers write to a private temporary directory (as TF documents for MWMS).
-        workdir = os.path.join(workdir, f"_worker_tmp_{os.getpid()}")
+    if config.jit_compile and replicas > 1:
+        raise config_lib.ConfigError(
+            f"--jit_compile=true runs on one device only; it cannot compile the {replicas}-replica step "
+            "(drop --jit_compile or use --strategy=default)."
+        )
     config_lib.write_or_check(config, workdir)
     for sub in ("checkpoints", "samples", "tensorboard"):
         os.makedirs(os.path.join(workdir, sub), exist_ok=True)
 
     model = InfoGAN(config, strategy)
     dataset = input_pipeline.train_dataset(config)
-    iterator = iter(strategy.experimental_distribute_dataset(dataset))
+    iterator = iter(dataset)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(
         step=step,

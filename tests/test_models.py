@@ -43,7 +43,9 @@ def test_output_shapes_and_ranges(mnist_config, architecture, image_shape, q_std
     assert float(tf.reduce_min(images)) >= 0.0 and float(tf.reduce_max(images)) <= 1.0
 
     out = discriminator(images, training=False)
-    expected_keys = {"logit", "features", "cat_logits", "cont_mean"} | ({"cont_log_std"} if q_std == "learned" else set())
+    expected_keys = {"logit", "features", "cat_logits", "cont_mean"} | (
+        {"cont_log_std"} if q_std == "learned" else set()
+    )
     assert set(out) == expected_keys
     assert out["logit"].shape == (3,)
     assert out["cat_logits"].shape == (3, 14)

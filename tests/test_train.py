@@ -185,6 +185,49 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     assert [row["step"] for row in _read_metrics(workdir)] == [2, 4, 6]
 
 
+def test_mirrored_training_checkpoints_and_resumes(shapes_config, tmp_path):
+    # The whole loop under MirroredStrategy on the two logical CPUs: the distributed data iterator,
+    # the per-replica RNG and synchronised BN all go into the checkpoint and come back on resume.
+    workdir = str(tmp_path / "m")
+    config = dataclasses.replace(shapes_config, strategy="mirrored", logical_cpus=2, steps=2)
+    train_and_evaluate(config, workdir)
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")))
+    keys = reader.get_variable_to_shape_map()
+    assert any(key.startswith("data_iterator") for key in keys)
+    assert any(key.startswith("rng") for key in keys)
+    train_and_evaluate(dataclasses.replace(config, steps=4), workdir)
+    assert [row["step"] for row in _read_metrics(workdir)] == [2, 4]
+    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-4")
+
+
+def test_xla_step_trains(mnist_config):
+    config = dataclasses.replace(mnist_config, batch_size=8, jit_compile=True)
+    model = InfoGAN(config, tf.distribute.get_strategy())
+    before = [v.numpy().copy() for v in model.generator.trainable_variables]
+    images = tf.data.Dataset.from_tensors(tf.random.stateless_uniform([8, *config.image_shape], [1, 2])).repeat()
+    metrics = model.train_steps(iter(images), tf.constant(2))
+    assert all(math.isfinite(float(v)) for v in metrics.values())
+    assert int(model.g_optimizer.iterations) == 2
+    assert any(
+        not np.array_equal(a, b.numpy()) for a, b in zip(before, model.generator.trainable_variables, strict=True)
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides, flag",
+    [
+        ({"strategy": "mirrored", "logical_cpus": 2, "jit_compile": True}, "--jit_compile"),
+        ({"strategy": "mirrored", "logical_cpus": 2, "batch_size": 7}, "--batch_size"),
+        ({"strategy": "multi_worker"}, "--strategy=multi_worker"),
+    ],
+)
+def test_unsupported_distribution_options_fail_before_writing(shapes_config, tmp_path, overrides, flag):
+    workdir = tmp_path / "never"
+    with pytest.raises(config_lib.ConfigError, match=re.escape(flag)):
+        train_and_evaluate(dataclasses.replace(shapes_config, **overrides), str(workdir))
+    assert not workdir.exists()
+
+
 def _run_cli(*flags: str, timeout: float = 300) -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
