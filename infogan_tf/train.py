@@ -45,6 +45,7 @@ class InfoGAN:
             (config.info_weight_cat == 0 and self.spec.categorical)
             or (config.info_weight_cont == 0 and self.spec.continuous)
         )
+        self._single_step = tf.function(self._step)
         self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
         # XLA compiles the whole replica step; with several replicas its all-reduces (synchronised
         # BN, gradient aggregation) are merge calls that cannot sit inside a nested function.
@@ -131,17 +132,31 @@ class InfoGAN:
 
         return self.strategy.experimental_distribute_values_from_function(slice_for)
 
+    def _step(self, iterator) -> dict[str, tf.Tensor]:
+        per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)),))
+        return {
+            name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
+            for name in self.metric_names
+        }
+
     @tf.function
-    def train_steps(self, iterator, num_steps: tf.Tensor) -> dict[str, tf.Tensor]:
-        """Runs `num_steps` steps in one call (less Python overhead); returns the last step's metrics."""
+    def _step_loop(self, iterator, num_steps: tf.Tensor) -> dict[str, tf.Tensor]:
         metrics = {name: tf.constant(0.0) for name in self.metric_names}
         for _ in tf.range(num_steps):
-            images = next(iterator)
-            per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(images),))
-            metrics = {
-                name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
-                for name in self.metric_names
-            }
+            metrics = self._step(iterator)
+        return metrics
+
+    def train_steps(self, iterator, num_steps) -> dict[str, tf.Tensor]:
+        """Runs `num_steps` steps; returns the last step's metrics.
+
+        On one device the steps run in one `tf.function` call (a graph loop, no Python per step).
+        With several replicas each step is its own call: the collectives of synchronised BN inside
+        a graph while-loop were measured to pair up the wrong tensors across replicas.
+        """
+        if self.strategy.num_replicas_in_sync == 1:
+            return self._step_loop(iterator, tf.constant(num_steps))
+        for _ in range(int(num_steps)):
+            metrics = self._single_step(iterator)
         return metrics
 
 
@@ -261,7 +276,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                 for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
             ),
         )
-        values = model.train_steps(iterator, tf.constant(chunk))
+        values = model.train_steps(iterator, chunk)
         step.assign_add(chunk)
         at = int(step)
         if every(config.log_every, at):

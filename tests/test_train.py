@@ -185,21 +185,6 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     assert [row["step"] for row in _read_metrics(workdir)] == [2, 4, 6]
 
 
-def test_mirrored_training_checkpoints_and_resumes(shapes_config, tmp_path):
-    # The whole loop under MirroredStrategy on the two logical CPUs: the distributed data iterator,
-    # the per-replica RNG and synchronised BN all go into the checkpoint and come back on resume.
-    workdir = str(tmp_path / "m")
-    config = dataclasses.replace(shapes_config, strategy="mirrored", logical_cpus=2, steps=2)
-    train_and_evaluate(config, workdir)
-    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")))
-    keys = reader.get_variable_to_shape_map()
-    assert any(key.startswith("data_iterator") for key in keys)
-    assert any(key.startswith("rng") for key in keys)
-    train_and_evaluate(dataclasses.replace(config, steps=4), workdir)
-    assert [row["step"] for row in _read_metrics(workdir)] == [2, 4]
-    assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-4")
-
-
 def test_xla_step_trains(mnist_config):
     config = dataclasses.replace(mnist_config, batch_size=8, jit_compile=True)
     model = InfoGAN(config, tf.distribute.get_strategy())
@@ -255,6 +240,25 @@ def test_cli_trains_and_writes_metrics(tmp_path):
     stored = config_lib.Config.from_json((workdir / "config.json").read_text())
     assert (stored.steps, stored.batch_size, stored.noise_dim, stored.continuous) == (2, 8, 4, 1)
     assert stored.jit_compile is False and stored.dataset == "shapes"
+
+
+def test_cli_mirrored_training_checkpoints_and_resumes(tmp_path):
+    # The whole loop under MirroredStrategy on two logical CPUs: the data iterator, the per-replica
+    # RNG and synchronised BN go into the checkpoint and come back on resume. In a subprocess:
+    # TensorFlow numbers collectives per MirroredStrategy from the same start, so a second
+    # strategy in one process (the mirrored-step test above) would pair up the wrong tensors.
+    workdir = tmp_path / "m"
+    flags = ("--batch_size=8", "--log_every=1", "--sample_every=2", "--checkpoint_every=2", "--eval_every=2")
+    flags += ("--strategy=mirrored", "--logical_cpus=2", "--jit_compile=false", f"--workdir={workdir}")
+    first = _run_cli("--steps=2", *flags)
+    assert first.returncode == 0, first.stderr[-3000:]
+    reader = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(workdir / "checkpoints")))
+    keys = reader.get_variable_to_shape_map()
+    assert any(key.startswith("data_iterator") for key in keys) and any(key.startswith("rng") for key in keys)
+    second = _run_cli("--steps=3", *flags)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Resumed from" in second.stderr and "at step 2" in second.stderr
+    assert [row["step"] for row in _read_metrics(workdir)] == [1, 2, 3]
 
 
 @pytest.mark.parametrize(
