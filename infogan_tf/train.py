@@ -45,7 +45,6 @@ class InfoGAN:
             (config.info_weight_cat == 0 and self.spec.categorical)
             or (config.info_weight_cont == 0 and self.spec.continuous)
         )
-        self._single_step = tf.function(self._step)
         self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
         # XLA compiles the whole replica step; with several replicas its all-reduces (synchronised
         # BN, gradient aggregation) are merge calls that cannot sit inside a nested function.
@@ -132,32 +131,23 @@ class InfoGAN:
 
         return self.strategy.experimental_distribute_values_from_function(slice_for)
 
-    def _step(self, iterator) -> dict[str, tf.Tensor]:
-        per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)),))
-        return {
-            name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
-            for name in self.metric_names
-        }
-
     @tf.function
     def _step_loop(self, iterator, num_steps: tf.Tensor) -> dict[str, tf.Tensor]:
         metrics = {name: tf.constant(0.0) for name in self.metric_names}
         for _ in tf.range(num_steps):
-            metrics = self._step(iterator)
+            per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)),))
+            metrics = {
+                name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
+                for name in self.metric_names
+            }
         return metrics
 
     def train_steps(self, iterator, num_steps) -> dict[str, tf.Tensor]:
-        """Runs `num_steps` steps; returns the last step's metrics.
+        """Runs `num_steps` steps in one `tf.function` call (a graph loop, no Python per step).
 
-        On one device the steps run in one `tf.function` call (a graph loop, no Python per step).
-        With several replicas each step is its own call: the collectives of synchronised BN inside
-        a graph while-loop were measured to pair up the wrong tensors across replicas.
+        Returns the last step's metrics, each the mean over the global batch.
         """
-        if self.strategy.num_replicas_in_sync == 1:
-            return self._step_loop(iterator, tf.constant(num_steps))
-        for _ in range(int(num_steps)):
-            metrics = self._single_step(iterator)
-        return metrics
+        return self._step_loop(iterator, tf.constant(num_steps, tf.int32))
 
 
 def _format_duration(seconds: float) -> str:
