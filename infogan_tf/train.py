@@ -269,12 +269,14 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         values = model.train_steps(iterator, chunk)
         step.assign_add(chunk)
         at = int(step)
+        values = {name: float(value) for name, value in values.items()}
+        # Checked before anything is saved, so a checkpoint never holds diverged weights.
+        for name, value in values.items():
+            if not math.isfinite(value):
+                raise FloatingPointError(f"{name} became {value} at step {at}; the last checkpoint is kept.")
         if every(config.log_every, at):
             now = time.time()
-            metrics = {name: float(value) for name, value in values.items()}
-            for name, value in metrics.items():
-                if not math.isfinite(value):
-                    raise FloatingPointError(f"{name} became {value} at step {at}; the last checkpoint is kept.")
+            metrics = dict(values)
             images_per_sec = (at - last_step) * config.batch_size / max(now - last_time, 1e-9)
             metrics.update(
                 step=at,
