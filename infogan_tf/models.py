@@ -59,12 +59,14 @@ class Generator(keras.Model):
         self.fc2 = layers.Dense(size * size * channels, use_bias=False, name="fc2")
         self.bn2 = _batch_norm(sync_bn, "bn2")
         self.reshape = layers.Reshape((size, size, channels))
-        self.deconvs, self.deconv_bns = [], []
+        # One attribute per layer, not a list: tf.train.Checkpoint does not track Keras 3's list
+        # wrappers, so list-held layers were saved only through the optimiser (their BN moving
+        # statistics not at all) and a G restored without optimisers kept random deconv kernels.
+        self.num_deconvs = len(arch["g_deconv"])
         for i, filters in enumerate(arch["g_deconv"]):
-            self.deconvs.append(
-                layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"deconv{i}")
-            )
-            self.deconv_bns.append(_batch_norm(sync_bn, f"deconv_bn{i}"))
+            deconv = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"deconv{i}")
+            setattr(self, f"deconv{i}", deconv)
+            setattr(self, f"deconv_bn{i}", _batch_norm(sync_bn, f"deconv_bn{i}"))
         self.to_image = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_image")
         # Sigmoid in float32 so mixed precision never clips the [0, 1] images.
         self.sigmoid = layers.Activation("sigmoid", dtype="float32", name="sigmoid")
@@ -74,8 +76,9 @@ class Generator(keras.Model):
         x = keras.ops.relu(self.bn1(self.fc1(x), training=training))
         x = keras.ops.relu(self.bn2(self.fc2(x), training=training))
         x = self.reshape(x)
-        for deconv, bn in zip(self.deconvs, self.deconv_bns, strict=True):
-            x = keras.ops.relu(bn(deconv(x), training=training))
+        for i in range(self.num_deconvs):
+            x = getattr(self, f"deconv{i}")(x)
+            x = keras.ops.relu(getattr(self, f"deconv_bn{i}")(x, training=training))
         return self.sigmoid(self.to_image(x))
 
 
@@ -87,10 +90,13 @@ class Discriminator(keras.Model):
         self.spec = spec
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
-        self.convs, self.conv_bns = [], []
+        self.num_convs = len(arch["d_conv"])
         for i, filters in enumerate(arch["d_conv"]):
-            self.convs.append(layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}"))
-            self.conv_bns.append(None if i == 0 else _batch_norm(sync_bn, f"conv_bn{i}"))
+            setattr(
+                self, f"conv{i}", layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}")
+            )
+            if i > 0:
+                setattr(self, f"conv_bn{i}", _batch_norm(sync_bn, f"conv_bn{i}"))
         self.flatten = layers.Flatten()
         self.fc = layers.Dense(arch["d_fc"], use_bias=False, name="fc")
         self.fc_bn = _batch_norm(sync_bn, "fc_bn")
@@ -102,10 +108,10 @@ class Discriminator(keras.Model):
 
     def call(self, images, training=False):
         x = images
-        for conv, bn in zip(self.convs, self.conv_bns, strict=True):
-            x = conv(x)
-            if bn is not None:
-                x = bn(x, training=training)
+        for i in range(self.num_convs):
+            x = getattr(self, f"conv{i}")(x)
+            if i > 0:
+                x = getattr(self, f"conv_bn{i}")(x, training=training)
             x = keras.ops.leaky_relu(x, LEAKY_SLOPE)
         h = keras.ops.leaky_relu(self.fc_bn(self.fc(self.flatten(x)), training=training), LEAKY_SLOPE)
         return {"logit": keras.ops.squeeze(self.d_head(h), -1), "features": h, **self.recognize(h, training)}
@@ -123,7 +129,8 @@ class Discriminator(keras.Model):
     @property
     def body_variables(self):
         """The shared conv/FC body's trainable variables (feeding both D and Q)."""
-        layers_ = [c for c in self.convs] + [bn for bn in self.conv_bns if bn is not None] + [self.fc, self.fc_bn]
+        names = [f"conv{i}" for i in range(self.num_convs)] + [f"conv_bn{i}" for i in range(1, self.num_convs)]
+        layers_ = [getattr(self, name) for name in names] + [self.fc, self.fc_bn]
         return [v for layer in layers_ for v in layer.trainable_variables]
 
     @property

@@ -76,16 +76,17 @@ def test_mnist_architecture_is_the_papers(mnist_config):
 
     assert generator.fc1.kernel.shape == (74, 1024)
     assert generator.fc2.kernel.shape == (1024, 7 * 7 * 128)
-    assert [d.filters for d in generator.deconvs] == [64]
+    assert generator.num_deconvs == 1 and generator.deconv0.filters == 64
     # Conv2DTranspose kernels are [h, w, out, in].
-    assert generator.deconvs[0].kernel.shape == (4, 4, 64, 128)
-    assert generator.deconvs[0].strides == (2, 2)
+    assert generator.deconv0.kernel.shape == (4, 4, 64, 128)
+    assert generator.deconv0.strides == (2, 2)
     assert generator.to_image.kernel.shape == (4, 4, 1, 64)
     assert generator.to_image.strides == (2, 2)
 
-    assert [c.kernel.shape for c in discriminator.convs] == [(4, 4, 1, 64), (4, 4, 64, 128)]
-    assert all(c.strides == (2, 2) for c in discriminator.convs)
-    assert discriminator.conv_bns[0] is None and discriminator.conv_bns[1] is not None
+    assert discriminator.num_convs == 2
+    assert [discriminator.conv0.kernel.shape, discriminator.conv1.kernel.shape] == [(4, 4, 1, 64), (4, 4, 64, 128)]
+    assert discriminator.conv0.strides == discriminator.conv1.strides == (2, 2)
+    assert not hasattr(discriminator, "conv_bn0") and discriminator.conv_bn1 is not None
     # 28 -> 14 -> 7: the FC layer sees 7x7x128 features.
     assert discriminator.fc.kernel.shape == (7 * 7 * 128, 1024)
     assert discriminator.d_head.kernel.shape == (1024, 1)
@@ -100,14 +101,14 @@ def test_mnist_architecture_intermediate_shapes(mnist_config):
     assert x.shape == (2, 1024)
     x = generator.reshape(generator.fc2(x))
     assert x.shape == (2, 7, 7, 128)
-    x = generator.deconvs[0](x)
+    x = generator.deconv0(x)
     assert x.shape == (2, 14, 14, 64)
     assert generator.to_image(x).shape == (2, 28, 28, 1)
 
     y = _images(mnist_config, batch=2)
-    y = discriminator.convs[0](y)
+    y = discriminator.conv0(y)
     assert y.shape == (2, 14, 14, 64)
-    y = discriminator.convs[1](y)
+    y = discriminator.conv1(y)
     assert y.shape == (2, 7, 7, 128)
     h = discriminator.fc(discriminator.flatten(y))
     assert h.shape == (2, 1024)
@@ -219,3 +220,21 @@ def test_regular_gan_baseline_still_trains_q(mnist_config):
     model.replica_step(_images(config, batch=8), _latent(config, batch=8))
     q_update = _max_abs_diff(model.discriminator.q_variables, before)
     assert q_update > 0
+
+
+@pytest.mark.parametrize("architecture, image_shape", [("mnist", (28, 28, 1)), ("dcgan64", (64, 64, 1))])
+def test_checkpoint_of_models_alone_restores_every_variable(mnist_config, tmp_path, architecture, image_shape):
+    # Export and evaluation restore G and D without the optimisers: every variable (BN moving
+    # statistics included) must come back through the models' own paths.
+    config = dataclasses.replace(mnist_config, architecture=architecture, image_shape=image_shape)
+    generator, discriminator = models.build_models(config)
+    for variable in generator.variables + discriminator.variables:
+        variable.assign(tf.random.stateless_uniform(variable.shape, [7, len(variable.path)], dtype=variable.dtype))
+    path = tf.train.Checkpoint(generator=generator, discriminator=discriminator).save(str(tmp_path / "ckpt"))
+    fresh_g, fresh_d = models.build_models(config)
+    tf.train.Checkpoint(generator=fresh_g, discriminator=fresh_d).restore(path).assert_consumed()
+    for saved, restored in zip(
+        generator.variables + discriminator.variables, fresh_g.variables + fresh_d.variables, strict=True
+    ):
+        assert saved.path == restored.path
+        np.testing.assert_array_equal(saved.numpy(), restored.numpy(), err_msg=saved.path)
