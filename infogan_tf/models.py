@@ -15,6 +15,7 @@ Two architectures:
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 from infogan_tf.latent import LatentSpec
@@ -141,8 +142,6 @@ class Discriminator(keras.Model):
 
 def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminator]:
     """Creates and builds G and D (call inside `strategy.scope()` for distributed training)."""
-    import tensorflow as tf
-
     spec = LatentSpec.from_config(config)
     generator = Generator(spec, config.architecture, config.image_shape, sync_bn=sync_bn, name="generator")
     discriminator = Discriminator(spec, config.architecture, config.q_std, sync_bn=sync_bn, name="discriminator")
