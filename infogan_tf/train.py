@@ -227,6 +227,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
     traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+    labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
 
     def every(cadence: int, at: int) -> bool:
         return at % cadence == 0 or at == config.steps
@@ -246,6 +247,8 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
             tf.random.Generator.from_seed(config.seed + 2),
             config.eval_samples,
         )
+        if labelled is not None and spec.categorical:
+            results.update(evaluate.categorical_accuracy(model.discriminator, spec, *labelled))
         results["step"] = at
         _write_json(os.path.join(workdir, "eval.json"), results)
         with writer.as_default(step=at):
