@@ -2,6 +2,7 @@
 
 python train.py                       # shapes, the offline default (~10 min on 2 CPU cores)
 python train.py --steps=200 --workdir=/tmp/quick
+python train.py --dataset=chairs --manual_dir=DIR   # DIR holds rendered_chairs.tar
 """
 
 import dataclasses
@@ -12,7 +13,7 @@ from infogan_tf import config as config_lib
 from infogan_tf import train
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "shapes", "Dataset (and preset): shapes.")
+flags.DEFINE_string("dataset", "shapes", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
 flags.DEFINE_string("workdir", None, "Run directory (default runs/<dataset>); the same workdir resumes.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_string("manual_dir", None, "Folder with files downloaded by hand (chairs, faces, CelebA).")

@@ -1,17 +1,145 @@
-"""Training input pipelines: one `tf.data.Dataset` of image batches per `--dataset`."""
+"""Training input pipelines: one `tf.data.Dataset` of image batches per `--dataset`.
+
+Datasets that fit in memory are decoded once into a uint8 array; the training stream then shuffles
+indices (every image once per epoch, reshuffled each epoch) and gathers batches from that array, so
+a checkpoint of the iterator holds only the index buffer, never the images.
+"""
 
 from __future__ import annotations
 
-import tensorflow as tf
+import os
+import socket
 
-from infogan_tf import shapes
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from infogan_tf import chairs, shapes
 from infogan_tf.config import Config, ConfigError
+
+
+def in_memory_dataset(images: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:
+    """Endless global batches [B, H, W, C] float32 in [0, 1] from uint8 `images` [N, H, W, C]."""
+    if len(images) < batch_size:
+        raise ConfigError(f"--batch_size={batch_size} is larger than the {len(images)} training images.")
+    pixels = tf.constant(images, tf.uint8)
+    indices = tf.data.Dataset.range(len(images)).shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    ds = indices.repeat().batch(batch_size, drop_remainder=True)
+    ds = ds.map(lambda i: tf.cast(tf.gather(pixels, i), tf.float32) / 255.0, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+# --dataset -> (TFDS name, label feature or None, held-out split for evaluation, pixel scale to 0..255).
+TFDS_DATASETS = {
+    "mnist": ("mnist", "label", "test", 1),
+    "fashion_mnist": ("fashion_mnist", "label", "test", 1),
+    "dsprites": ("dsprites", "label_shape", "train", 255),  # dSprites' pixels are 0/1; it has one split.
+}
+# TFDS downloads (and its prepared-data mirror) come from here; checked before a download starts.
+_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+
+
+def _check_online(config: Config, name: str) -> None:
+    """Fails in seconds, with what to do, where TFDS would retry an unreachable download for minutes."""
+    try:
+        socket.create_connection(_DOWNLOAD_HOST, timeout=5).close()
+    except OSError as error:
+        raise ConfigError(
+            f"--dataset={config.dataset} needs the TFDS dataset {name!r}, which is not prepared in "
+            f"{config.data_dir or tfds.core.constants.DATA_DIR} and cannot be downloaded from here "
+            f"({_DOWNLOAD_HOST[0]}: {error}); prepare it where the internet is reachable "
+            f"(`tfds build {name}`) and pass that folder as --data_dir."
+        ) from None
+
+
+def _tfds_split(config: Config, name: str, split: str) -> tf.data.Dataset:
+    """A TFDS split: prepared data from --data_dir, else downloaded (--download=true and online)."""
+    try:
+        return tfds.load(name, split=split, data_dir=config.data_dir, download=False)
+    except AssertionError:  # TFDS's "could not find data" for an unprepared dataset
+        pass
+    if not config.download:
+        raise ConfigError(
+            f"--dataset={config.dataset}: the TFDS dataset {name!r} is not prepared in "
+            f"{config.data_dir or tfds.core.constants.DATA_DIR} and --download=false; pass the --data_dir "
+            "where it was prepared, or allow the download."
+        )
+    _check_online(config, name)
+    download_config = tfds.download.DownloadConfig(manual_dir=config.manual_dir)
+    return tfds.load(
+        name,
+        split=split,
+        data_dir=config.data_dir,
+        download=True,
+        download_and_prepare_kwargs={"download_config": download_config},
+    )
+
+
+def _to_arrays(ds: tf.data.Dataset, config: Config, label_key, scale: int, limit=None):
+    """Decodes a TFDS split once into uint8 images [N, H, W, C] resized to --image_shape, and labels."""
+    height, width, channels = config.image_shape
+
+    def convert(example):
+        image = tf.cast(example["image"], tf.float32) * scale
+        if image.shape[-1] != channels:
+            image = tf.image.rgb_to_grayscale(image) if channels == 1 else tf.image.grayscale_to_rgb(image)
+        if tuple(image.shape[:2]) != (height, width):
+            side = min(image.shape[:2])  # a central square, then resize (CelebA's 218x178 faces)
+            image = tf.image.resize_with_crop_or_pad(image, side, side)
+            image = tf.image.resize(image, (height, width), antialias=True)
+        image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+        label = example[label_key] if label_key else tf.constant(-1, tf.int64)
+        return image, label
+
+    if limit is not None:
+        ds = ds.take(limit)
+    images, labels = [], []
+    for image, label in ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE).batch(4096).as_numpy_iterator():
+        images.append(image)
+        labels.append(label)
+    if not images:
+        raise ConfigError(f"--dataset={config.dataset} has no examples.")
+    return np.concatenate(images), np.concatenate(labels)
+
+
+def chairs_builder(config: Config) -> chairs.RenderedChairs:
+    """The prepared 3D chairs builder: built from `--manual_dir` on first use, then read from `--data_dir`."""
+    builder = chairs.RenderedChairs(data_dir=config.data_dir)
+    if not os.path.exists(os.path.join(builder.data_dir, "dataset_info.json")):
+        if not config.manual_dir:
+            raise ConfigError(
+                f"--dataset=chairs is not prepared in {builder.data_dir}: pass --manual_dir=DIR, a folder "
+                f"holding {chairs.TAR_NAME} ({chairs.URL}) or its extracted {chairs.FOLDER_NAME}/."
+            )
+        if not os.path.isdir(config.manual_dir):
+            raise ConfigError(f"--manual_dir={config.manual_dir} is not a directory.")
+        chairs.find_source(config.manual_dir)  # a clear error for a missing download, before TFDS starts
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=config.manual_dir))
+    return builder
 
 
 def train_dataset(config: Config) -> tf.data.Dataset:
     """An endless dataset of global batches of images [B, H, W, C] float32 in [0, 1]."""
     if config.dataset == "shapes":
-        ds = shapes.dataset(config.batch_size, config.seed)
-    else:
-        raise ConfigError(f"--dataset={config.dataset!r} has no input pipeline yet; use --dataset=shapes.")
-    return ds.map(lambda example: example["image"])
+        return shapes.dataset(config.batch_size, config.seed).map(lambda example: example["image"])
+    if config.dataset == "chairs":
+        images = tfds.as_numpy(chairs_builder(config).as_dataset(split="train", batch_size=-1))["image"]
+        return in_memory_dataset(images, config.batch_size, config.seed)
+    if config.dataset in TFDS_DATASETS:
+        name, label_key, _, scale = TFDS_DATASETS[config.dataset]
+        images, _ = _to_arrays(_tfds_split(config, name, "train"), config, label_key, scale)
+        return in_memory_dataset(images, config.batch_size, config.seed)
+    raise ConfigError(f"--dataset={config.dataset!r} has no input pipeline yet.")
+
+
+def labelled_eval_set(config: Config, num_examples: int):
+    """Real images [N, H, W, C] and integer labels [N] for `categorical_accuracy`, or None when the
+    data has no labels. Drawn from a stream of its own, so the same images at every evaluation."""
+    if config.dataset == "shapes":
+        example = next(iter(shapes.dataset(num_examples, config.seed + 3)))
+        return example["image"].numpy(), example["label"].numpy()
+    if config.dataset in TFDS_DATASETS:
+        name, label_key, split, scale = TFDS_DATASETS[config.dataset]
+        images, labels = _to_arrays(_tfds_split(config, name, split), config, label_key, scale, limit=num_examples)
+        return images.astype(np.float32) / 255.0, labels
+    return None

@@ -5,6 +5,9 @@ Two architectures:
   original code: G = FC1024-BN-ReLU, FC7x7x128-BN-ReLU, deconv4x4 64 s2-BN-ReLU, deconv4x4 1 s2;
   D = conv4x4 64 s2-lReLU, conv4x4 128 s2-BN-lReLU, FC1024-BN-lReLU; heads D: FC1 and
   Q: FC128-BN-lReLU -> code parameters.
+- `chairs`: the paper's 3D chairs networks (Appendix C): G = FC1024-BN-ReLU, FC8x8x256-BN-ReLU,
+  deconv4x4 256 s1, 256 s1, 128 s2, 64 s2 (BN-ReLU), deconv4x4 1 s2; D = conv4x4 64 s2-lReLU,
+  conv 128 s2, 256 s2, 256 s1, 256 s1 (BN-lReLU), FC1024-BN-lReLU, the MNIST heads.
 - `dcgan64`: for 64x64 binary images (the `shapes` data): G = FC128-BN-ReLU, FC4x4x64-BN-ReLU,
   deconv 64-32-32 (BN-ReLU), deconv 1, as the dSprites generators of FactorVAE / InfoGAN-CR;
   D = conv 32-64-128 s2 (BN after the first), FC1024-BN-lReLU, the MNIST heads. Measured here
@@ -25,16 +28,31 @@ BN_MOMENTUM = 0.9  # moving-average decay 0.9 as tf.contrib / the original code 
 BN_EPSILON = 1e-5
 LOG_STD_RANGE = (-4.0, 2.0)  # clamp for `q_std=learned`: sigma in [0.018, 7.4] keeps L_I finite.
 
-# Per architecture: G's FC width, first spatial size and channels, then the BN-ReLU deconv channels
-# (a last stride-2 deconv makes the image); D's stride-2 conv channels (the first without BN, as
-# DCGAN), the shared FC width and Q's FC width.
+# Per architecture: G's FC width, first spatial size and channels, then the BN-ReLU deconvs as
+# (channels, stride) (a last stride-2 deconv makes the image); D's 4x4 convs as (channels, stride)
+# (the first without BN, as DCGAN), the shared FC width and Q's FC width.
 _ARCH = {
-    "mnist": {"g_fc": 1024, "g_start": (7, 128), "g_deconv": (64,), "d_conv": (64, 128), "d_fc": 1024, "q_fc": 128},
+    "mnist": {
+        "g_fc": 1024,
+        "g_start": (7, 128),
+        "g_deconv": ((64, 2),),
+        "d_conv": ((64, 2), (128, 2)),
+        "d_fc": 1024,
+        "q_fc": 128,
+    },
+    "chairs": {
+        "g_fc": 1024,
+        "g_start": (8, 256),
+        "g_deconv": ((256, 1), (256, 1), (128, 2), (64, 2)),
+        "d_conv": ((64, 2), (128, 2), (256, 2), (256, 1), (256, 1)),
+        "d_fc": 1024,
+        "q_fc": 128,
+    },
     "dcgan64": {
         "g_fc": 128,
         "g_start": (4, 64),
-        "g_deconv": (64, 32, 32),
-        "d_conv": (32, 64, 128),
+        "g_deconv": ((64, 2), (32, 2), (32, 2)),
+        "d_conv": ((32, 2), (64, 2), (128, 2)),
         "d_fc": 1024,
         "q_fc": 128,
     },
@@ -64,8 +82,10 @@ class Generator(keras.Model):
         # wrappers, so list-held layers were saved only through the optimiser (their BN moving
         # statistics not at all) and a G restored without optimisers kept random deconv kernels.
         self.num_deconvs = len(arch["g_deconv"])
-        for i, filters in enumerate(arch["g_deconv"]):
-            deconv = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False, name=f"deconv{i}")
+        for i, (filters, stride) in enumerate(arch["g_deconv"]):
+            deconv = layers.Conv2DTranspose(
+                filters, 4, strides=stride, padding="same", use_bias=False, name=f"deconv{i}"
+            )
             setattr(self, f"deconv{i}", deconv)
             setattr(self, f"deconv_bn{i}", _batch_norm(sync_bn, f"deconv_bn{i}"))
         self.to_image = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_image")
@@ -92,10 +112,9 @@ class Discriminator(keras.Model):
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
         self.num_convs = len(arch["d_conv"])
-        for i, filters in enumerate(arch["d_conv"]):
-            setattr(
-                self, f"conv{i}", layers.Conv2D(filters, 4, strides=2, padding="same", use_bias=i == 0, name=f"conv{i}")
-            )
+        for i, (filters, stride) in enumerate(arch["d_conv"]):
+            conv = layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=i == 0, name=f"conv{i}")
+            setattr(self, f"conv{i}", conv)
             if i > 0:
                 setattr(self, f"conv_bn{i}", _batch_norm(sync_bn, f"conv_bn{i}"))
         self.flatten = layers.Flatten()

@@ -115,6 +115,31 @@ def test_mnist_architecture_intermediate_shapes(mnist_config):
     assert discriminator.q_fc(h).shape == (2, 128)
 
 
+def test_chairs_architecture_is_the_papers(mnist_config):
+    """arXiv:1606.03657 Appendix C, 3D chairs: G FC1024, FC8x8x256, deconv 256 s1, 256 s1, 128 s2, 64 s2,
+    1 s2; D conv 64 s2, 128 s2, 256 s2, 256 s1, 256 s1, FC1024; with the chairs latent spec."""
+    config = dataclasses.replace(
+        mnist_config, architecture="chairs", image_shape=(64, 64, 1), noise_dim=128, categorical=(20,) * 4, continuous=1
+    )
+    generator, discriminator = models.build_models(config)
+    assert generator.fc1.kernel.shape == (128 + 80 + 1, 1024)
+    assert generator.fc2.kernel.shape == (1024, 8 * 8 * 256)
+    deconvs = [getattr(generator, f"deconv{i}") for i in range(generator.num_deconvs)]
+    assert [(d.filters, d.strides[0], d.kernel_size) for d in deconvs] == [
+        (256, 1, (4, 4)),
+        (256, 1, (4, 4)),
+        (128, 2, (4, 4)),
+        (64, 2, (4, 4)),
+    ]
+    assert generator.to_image.kernel.shape == (4, 4, 1, 64) and generator.to_image.strides == (2, 2)
+    convs = [getattr(discriminator, f"conv{i}") for i in range(discriminator.num_convs)]
+    assert [(c.filters, c.strides[0]) for c in convs] == [(64, 2), (128, 2), (256, 2), (256, 1), (256, 1)]
+    assert [hasattr(discriminator, f"conv_bn{i}") for i in range(5)] == [False, True, True, True, True]
+    assert discriminator.fc.kernel.shape == (8 * 8 * 256, 1024)  # 64 -> 32 -> 16 -> 8 -> 8 -> 8
+    assert discriminator.q_head.kernel.shape == (128, 80 + 1)
+    assert generator(_latent(config, batch=2)).shape == (2, 64, 64, 1)
+
+
 def test_body_q_and_d_head_variables_partition_the_discriminator(mnist_config):
     _, discriminator = models.build_models(mnist_config)
     body = {id(v) for v in discriminator.body_variables}

@@ -1,0 +1,185 @@
+"""3D chairs (Aubry et al. 2014, "Seeing 3D chairs") as a TFDS builder with a manual download.
+
+The user downloads `rendered_chairs.tar` into `--manual_dir`; the builder reads the tar itself or
+its extracted `rendered_chairs/` folder. Layout:
+`rendered_chairs/<model_hash>/renders/image_<NNN>_p<elevation>_t<azimuth>_r<distance>.png`.
+
+Each render (600x600, a gray chair on white) becomes a 64x64x1 grayscale image: the tight bounding
+box of the non-white pixels, grown to a square around its centre plus a margin (white where it
+leaves the frame), resized with Pillow's area-averaging filter. Elevation and azimuth are parsed
+from the file name and kept, with the model index, as ground-truth factors. Splits are by chair
+model (every model in exactly one split), so the test split holds chairs never seen in training.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tarfile
+import zlib
+
+import numpy as np
+import tensorflow_datasets as tfds
+from absl import logging
+from PIL import Image
+
+from infogan_tf.config import ConfigError
+
+IMAGE_SIZE = 64
+TAR_NAME = "rendered_chairs.tar"
+FOLDER_NAME = "rendered_chairs"
+URL = "https://www.di.ens.fr/willow/research/seeing3Dchairs/data/rendered_chairs.tar"
+# A render: <model_hash>/renders/image_<NNN>_p<elevation>_t<azimuth>_r<distance>.png (any prefix).
+_RENDER = re.compile(r"(?:^|/)(?P<model>[^/]+)/renders/image_\d+_p(?P<elev>\d+)_t(?P<azim>\d+)_r\d+\.png$")
+_BACKGROUND = 250  # grayscale values above this are the white background.
+_MARGIN = 0.08  # of the bounding box's longer side, added on each side before resizing.
+_TEST_MODELS_PERCENT = 10  # models whose name hashes (CRC32) to < 10 % go to the test split.
+
+
+class ChairsError(ConfigError):
+    """The manual download is missing or has the wrong layout."""
+
+
+def parse_render_path(path: str) -> dict | None:
+    """The model name, elevation and azimuth (degrees) of a render's path; None if not a render."""
+    match = _RENDER.search(path.replace(os.sep, "/"))
+    if not match:
+        return None
+    return {"model_name": match["model"], "elevation": int(match["elev"]), "azimuth": int(match["azim"])}
+
+
+def split_of(model_name: str) -> str:
+    """`train` or `test` for a chair model, fixed by a hash of its name (independent of the files present)."""
+    return "test" if zlib.crc32(model_name.encode()) % 100 < _TEST_MODELS_PERCENT else "train"
+
+
+def preprocess(png_bytes: bytes) -> np.ndarray:
+    """A render's PNG bytes -> uint8 [64, 64, 1]: crop a square around the chair, then resize.
+
+    Raises OSError / ValueError for a corrupt or truncated PNG (Pillow's errors).
+    """
+    with Image.open(io.BytesIO(png_bytes)) as image:
+        image.load()  # decode now, so truncated data fails here
+        if image.mode in ("RGBA", "LA", "P"):
+            image = image.convert("RGBA")
+            white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(white, image)
+        gray = image.convert("L")
+    pixels = np.asarray(gray)
+    rows, cols = np.nonzero(pixels <= _BACKGROUND)
+    if rows.size == 0:  # a blank render: keep the whole frame
+        top, bottom, left, right = 0, pixels.shape[0], 0, pixels.shape[1]
+    else:
+        top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    side = max(bottom - top, right - left) * (1 + 2 * _MARGIN)
+    cy, cx = (top + bottom) / 2, (left + right) / 2
+    box = tuple(int(round(v)) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
+    # `crop` pads outside the image with zeros: crop from a white-padded copy instead.
+    pad = int(side)
+    padded = Image.new("L", (gray.width + 2 * pad, gray.height + 2 * pad), 255)
+    padded.paste(gray, (pad, pad))
+    square = padded.crop(tuple(v + pad for v in box))
+    small = square.resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BOX)
+    return np.asarray(small, np.uint8)[..., None]
+
+
+def find_source(manual_dir: str) -> str:
+    """The tar (preferred) or the extracted folder inside `manual_dir`."""
+    candidates = [
+        os.path.join(manual_dir, TAR_NAME),
+        os.path.join(manual_dir, FOLDER_NAME),
+    ]
+    for path in candidates:
+        if os.path.exists(path):
+            return path
+    # The user may also point --manual_dir at the extracted folder itself.
+    if os.path.isdir(manual_dir) and any(
+        os.path.isdir(os.path.join(manual_dir, name, "renders")) for name in os.listdir(manual_dir)
+    ):
+        return manual_dir
+    raise ChairsError(
+        f"--manual_dir={manual_dir} holds neither {TAR_NAME} nor its extracted {FOLDER_NAME}/ folder; "
+        f"download {URL} into it."
+    )
+
+
+def _iter_files(source: str):
+    """(path, bytes-reader) for every file of the tar or folder, in a deterministic order."""
+    if os.path.isdir(source):
+        for root, dirs, files in os.walk(source):
+            dirs.sort()
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                yield os.path.relpath(path, source), lambda path=path: open(path, "rb").read()
+        return
+    try:
+        archive = tarfile.open(source, "r:*")
+    except (tarfile.TarError, OSError) as error:
+        raise ChairsError(f"{source} is not a readable tar file ({error}); download {URL} again.") from error
+    with archive:
+        for member in archive:
+            if member.isfile():
+                yield member.name, lambda member=member: archive.extractfile(member).read()
+
+
+class RenderedChairs(tfds.core.GeneratorBasedBuilder):
+    """The 3D chairs renders, 64x64 grayscale, with model, elevation and azimuth."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "64x64 grayscale, square crop around the chair, splits by model."}
+    MANUAL_DOWNLOAD_INSTRUCTIONS = f"""\
+Download {URL}
+(about 1,393 chair models x 62 views) and put `{TAR_NAME}` into the manual directory
+(`--manual_dir`). The tar itself or its extracted `{FOLDER_NAME}/` folder are both accepted. Layout:
+{FOLDER_NAME}/<model_hash>/renders/image_<NNN>_p<elevation>_t<azimuth>_r<distance>.png
+(elevation p020/p030, 31 azimuths, distance r096) plus all_chair_names.mat, which is not needed.
+"""
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        # Constructed directly: a builder outside a registered package cannot use dataset_info_from_configs.
+        return tfds.core.DatasetInfo(
+            builder=self,
+            description=__doc__,
+            features=tfds.features.FeaturesDict(
+                {
+                    "image": tfds.features.Image(shape=(IMAGE_SIZE, IMAGE_SIZE, 1)),
+                    "model": tfds.features.Scalar(np.int32, doc="index of the chair model, sorted by name"),
+                    "model_name": tfds.features.Text(),
+                    "elevation": tfds.features.Scalar(np.int32, doc="degrees"),
+                    "azimuth": tfds.features.Scalar(np.int32, doc="degrees"),
+                }
+            ),
+            homepage="https://www.di.ens.fr/willow/research/seeing3Dchairs/",
+            citation="@inproceedings{aubry2014seeing, title={Seeing 3D chairs: exemplar part-based 2D-3D "
+            "alignment using a large dataset of CAD models}, author={Aubry, Mathieu and Maturana, Daniel and "
+            "Efros, Alexei A. and Russell, Bryan C. and Sivic, Josef}, booktitle={CVPR}, year={2014}}",
+        )
+
+    def _split_generators(self, dl_manager):
+        source = find_source(os.fspath(dl_manager.manual_dir))
+        models = sorted({info["model_name"] for path, _ in _iter_files(source) if (info := parse_render_path(path))})
+        if not models:
+            raise ChairsError(
+                f"{source} contains no renders named <model_hash>/renders/image_<NNN>_p<elev>_t<azim>_r<dist>.png; "
+                f"is it {URL}?"
+            )
+        index = {name: i for i, name in enumerate(models)}
+        return {split: self._generate_examples(source, index, split) for split in ("train", "test")}
+
+    def _generate_examples(self, source: str, model_index: dict[str, int], split: str):
+        skipped = []
+        for path, read in _iter_files(source):
+            info = parse_render_path(path)
+            if info is None or split_of(info["model_name"]) != split:
+                continue
+            try:
+                image = preprocess(read())
+            except (OSError, ValueError, SyntaxError) as error:  # Pillow's errors for corrupt/truncated PNGs
+                where = os.path.join(source, path)  # for a tar: the tar's path, then the member's
+                logging.warning("Skipping corrupt render %s: %s", where, error)
+                skipped.append(where)
+                continue
+            yield path, {"image": image, "model": model_index[info["model_name"]], **info}
+        if skipped:
+            logging.warning("%d corrupt render(s) skipped in the %s split: %s", len(skipped), split, ", ".join(skipped))

@@ -1,0 +1,160 @@
+"""The 3D chairs TFDS builder on a tiny tree / tar in the true layout, and training on it via train.py."""
+
+import dataclasses
+import io
+import logging
+import os
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from PIL import Image
+
+from infogan_tf import chairs, input_pipeline
+from infogan_tf.config import PRESETS, ConfigError
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# chair_00 hashes into the test split, chair_01 and chair_02 into train (chairs.split_of).
+MODELS = ("chair_00", "chair_01", "chair_02")
+VIEWS = ((20, 0), (20, 11), (30, 0), (30, 348))  # (elevation, azimuth) in degrees
+CORRUPT = "rendered_chairs/chair_01/renders/image_005_p020_t022_r096.png"
+
+
+def _render(model: int, view: int) -> bytes:
+    """A 600x600 RGB render: white, with a gray 'chair' box whose place and size vary."""
+    image = np.full((600, 600, 3), 255, np.uint8)
+    top, left = 150 + 20 * model, 200 + 15 * view
+    image[top : top + 200, left : left + 120] = 90 + 30 * model
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _files() -> dict[str, bytes]:
+    files = {"rendered_chairs/all_chair_names.mat": b"MATLAB 5.0 MAT-file, not read"}
+    for m, model in enumerate(MODELS):
+        files[f"rendered_chairs/{model}/renders/notes.txt"] = b"not a render"
+        for v, (elevation, azimuth) in enumerate(VIEWS):
+            name = f"rendered_chairs/{model}/renders/image_{v:03d}_p{elevation:03d}_t{azimuth:03d}_r096.png"
+            files[name] = _render(m, v)
+    files[CORRUPT] = _render(1, 0)[:300]  # a truncated PNG
+    return files
+
+
+@pytest.fixture(scope="module")
+def manual_dirs(tmp_path_factory):
+    """Two manual dirs holding the same tree: extracted, and as rendered_chairs.tar."""
+    base = tmp_path_factory.mktemp("chairs")
+    folder, tar = base / "folder", base / "tar"
+    tar.mkdir()
+    with tarfile.open(tar / chairs.TAR_NAME, "w") as archive:
+        for name, data in sorted(_files().items()):
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return {"folder": str(folder), "tar": str(tar)}
+
+
+def _prepare(manual_dir, data_dir):
+    builder = chairs.RenderedChairs(data_dir=str(data_dir))
+    builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+    return builder
+
+
+def _examples(builder, split):
+    """A split's examples, sorted by model, elevation and azimuth."""
+    examples = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
+    order = np.lexsort((examples["azimuth"], examples["elevation"], examples["model"]))
+    return {key: value[order] for key, value in examples.items()}
+
+
+def test_render_paths_are_parsed():
+    info = chairs.parse_render_path("rendered_chairs/1a6f/renders/image_017_p030_t348_r096.png")
+    assert info == {"model_name": "1a6f", "elevation": 30, "azimuth": 348}
+    assert chairs.parse_render_path("rendered_chairs/1a6f/renders/notes.txt") is None
+    assert chairs.parse_render_path("rendered_chairs/all_chair_names.mat") is None
+    assert [chairs.split_of(m) for m in MODELS] == ["test", "train", "train"]
+
+
+@pytest.mark.parametrize("layout", ["folder", "tar"])
+def test_builder_builds_splits_by_model_and_skips_bad_files(manual_dirs, tmp_path, caplog, layout):
+    with caplog.at_level(logging.WARNING):
+        builder = _prepare(manual_dirs[layout], tmp_path / "tfds")
+    # The corrupt render is skipped and named; notes.txt and the .mat file are ignored.
+    corrupt = CORRUPT.split("/", 1)[1]  # named under the manual dir's tar or folder
+    assert any(corrupt in r.getMessage() and "1 corrupt" in r.getMessage() for r in caplog.records), caplog.text
+    assert builder.info.splits["train"].num_examples == 2 * len(VIEWS)
+    assert builder.info.splits["test"].num_examples == len(VIEWS)
+
+    train, test = _examples(builder, "train"), _examples(builder, "test")
+    assert set(test["model_name"]) == {b"chair_00"} and set(test["model"]) == {0}
+    assert list(train["model_name"]) == [b"chair_01"] * 4 + [b"chair_02"] * 4
+    assert list(train["model"]) == [1] * 4 + [2] * 4
+    assert [(int(e), int(a)) for e, a in zip(train["elevation"], train["azimuth"], strict=True)][:4] == list(VIEWS)
+    assert train["image"].shape == (8, 64, 64, 1) and train["image"].dtype == np.uint8
+
+
+def test_tar_and_folder_give_the_same_images(manual_dirs, tmp_path):
+    a = _examples(_prepare(manual_dirs["folder"], tmp_path / "a"), "train")
+    b = _examples(_prepare(manual_dirs["tar"], tmp_path / "b"), "train")
+    np.testing.assert_array_equal(a["image"], b["image"])
+
+
+def test_crop_frames_the_chair():
+    image = chairs.preprocess(_render(0, 0))[..., 0]
+    # The 200x120 box is framed by a square 8 % larger than its long side: it spans the full height
+    # (minus the margin) and is centred, with white on both sides.
+    assert image[32, 32] == 90 and image[32, 2] == 255 and image[32, 61] == 255
+    rows = np.nonzero((image < 200).any(axis=1))[0]
+    assert 3 <= rows.min() <= 5 and 58 <= rows.max() <= 60
+    with pytest.raises(OSError):
+        chairs.preprocess(_render(0, 0)[:300])
+
+
+def test_missing_or_wrong_manual_downloads_are_clear_errors(tmp_path):
+    def prepare(manual_dir):
+        config = dataclasses.replace(PRESETS["chairs"], data_dir=str(tmp_path / "tfds"), manual_dir=manual_dir)
+        return input_pipeline.chairs_builder(config)
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"--manual_dir=.*empty holds neither rendered_chairs.tar"):
+        prepare(str(tmp_path / "empty"))
+    with pytest.raises(ConfigError, match=r"--manual_dir=.*missing is not a directory"):
+        prepare(str(tmp_path / "missing"))
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / chairs.TAR_NAME).write_bytes(b"this is not a tar")
+    with pytest.raises(ConfigError, match="rendered_chairs.tar is not a readable tar file"):
+        prepare(str(tmp_path / "bad"))
+    (tmp_path / "wrong" / chairs.FOLDER_NAME / "x").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="contains no renders"):
+        prepare(str(tmp_path / "wrong"))
+    with pytest.raises(ConfigError, match="--dataset=chairs is not prepared .* pass --manual_dir"):
+        prepare(None)
+
+
+def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
+    workdir = tmp_path / "run"
+    command = [
+        sys.executable,
+        os.path.join(ROOT, "train.py"),
+        "--dataset=chairs",
+        f"--manual_dir={manual_dirs['tar']}",
+        f"--data_dir={tmp_path / 'tfds'}",
+        f"--workdir={workdir}",
+        "--steps=2",
+        "--batch_size=4",
+        "--log_every=1",
+        "--eval_every=2",
+        "--sample_every=2",
+        "--checkpoint_every=2",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (workdir / "eval.json").exists() and (workdir / "samples" / "cat3_step0000002.png").exists()
+    assert "step 2/2" in done.stderr

@@ -1,0 +1,78 @@
+"""Input pipelines: in-memory epochs and checkpoints, TFDS datasets through mock_data, offline failures."""
+
+import dataclasses
+import os
+import socket
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from infogan_tf import input_pipeline
+from infogan_tf.config import PRESETS, ConfigError
+
+
+def test_in_memory_dataset_visits_every_image_once_per_epoch():
+    images = np.arange(40, dtype=np.uint8).reshape(40, 1, 1, 1)
+    batches = iter(input_pipeline.in_memory_dataset(images, batch_size=8, seed=0))
+    seen = np.concatenate([next(batches).numpy().ravel() for _ in range(5)])
+    np.testing.assert_array_equal(np.sort(np.round(seen * 255)), np.arange(40))
+    assert not np.array_equal(seen, np.arange(40) / 255)  # shuffled
+    with pytest.raises(ConfigError, match="--batch_size=64 is larger than the 40 training images"):
+        input_pipeline.in_memory_dataset(images, batch_size=64, seed=0)
+
+
+def test_in_memory_iterator_checkpoint_is_small_and_resumes_exactly(tmp_path):
+    images = np.random.default_rng(0).integers(0, 256, (2000, 64, 64, 1), dtype=np.uint8)  # 8 MB of pixels
+    iterator = iter(input_pipeline.in_memory_dataset(images, batch_size=16, seed=3))
+    next(iterator)
+    checkpoint = tf.train.Checkpoint(iterator=iterator)
+    path = checkpoint.write(str(tmp_path / "ckpt"))
+    expected = [next(iterator).numpy() for _ in range(3)]
+    size = sum(os.path.getsize(os.path.join(tmp_path, f)) for f in os.listdir(tmp_path))
+    assert size < 1_000_000  # the index buffer, not the images
+
+    restored = iter(input_pipeline.in_memory_dataset(images, batch_size=16, seed=3))
+    tf.train.Checkpoint(iterator=restored).read(path).assert_consumed()
+    for batch in expected:
+        np.testing.assert_array_equal(next(restored).numpy(), batch)
+
+
+@pytest.mark.parametrize(
+    "dataset, shape",
+    [("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("dsprites", (64, 64, 1))],
+)
+def test_tfds_datasets_through_mock_data(tmp_path, dataset, shape):
+    config = dataclasses.replace(PRESETS[dataset], batch_size=8, data_dir=str(tmp_path))
+    with tfds.testing.mock_data(num_examples=24):
+        batch = next(iter(input_pipeline.train_dataset(config))).numpy()
+        images, labels = input_pipeline.labelled_eval_set(config, 10)
+    assert batch.shape == (8, *shape) and batch.dtype == np.float32
+    assert 0.0 <= batch.min() and batch.max() <= 1.0
+    assert images.shape == (10, *shape) and labels.shape == (10,)
+    assert config.image_shape == shape
+
+
+def _online() -> bool:
+    try:
+        socket.create_connection(input_pipeline._DOWNLOAD_HOST, timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(_online(), reason="needs a machine without internet access")
+def test_offline_download_fails_fast_with_what_to_do(tmp_path):
+    config = dataclasses.replace(PRESETS["mnist"], data_dir=str(tmp_path))
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match=r"--dataset=mnist .* cannot be downloaded from here .* --data_dir"):
+        input_pipeline.train_dataset(config)
+    assert time.monotonic() - start < 10
+
+
+def test_unprepared_dataset_without_download_is_a_clear_error(tmp_path):
+    config = dataclasses.replace(PRESETS["fashion_mnist"], data_dir=str(tmp_path), download=False)
+    with pytest.raises(ConfigError, match=r"'fashion_mnist' is not prepared in .* and --download=false"):
+        input_pipeline.train_dataset(config)
