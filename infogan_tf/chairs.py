@@ -118,9 +118,12 @@ def _iter_files(source: str):
     except (tarfile.TarError, OSError) as error:
         raise ChairsError(f"{source} is not a readable tar file ({error}); download {URL} again.") from error
     with archive:
-        for member in archive:
-            if member.isfile():
-                yield member.name, lambda member=member: archive.extractfile(member).read()
+        try:
+            for member in archive:
+                if member.isfile():
+                    yield member.name, lambda member=member: archive.extractfile(member).read()
+        except (tarfile.TarError, EOFError, OSError) as error:
+            raise ChairsError(f"{source} is truncated or damaged ({error}); download {URL} again.") from None
 
 
 class RenderedChairs(tfds.core.GeneratorBasedBuilder):

@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any
 
-ARCHITECTURES = ("mnist", "chairs", "dcgan64")
+ARCHITECTURES = ("mnist", "svhn", "chairs", "dcgan64")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 MIXED_PRECISION = ("none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
@@ -113,6 +113,23 @@ PRESETS: dict[str, Config] = {
     # MNIST / Fashion-MNIST: the paper's MNIST setup (the Config defaults): 62 noise, Cat(10), 2 Unif.
     "mnist": Config(dataset="mnist"),
     "fashion_mnist": Config(dataset="fashion_mnist"),
+    # SVHN and CelebA: the paper's 32x32 networks and latent specs (Appendix C); optimiser as MNIST.
+    "svhn": Config(
+        dataset="svhn",
+        noise_dim=124,
+        categorical=(10, 10, 10, 10),
+        continuous=2,
+        architecture="svhn",
+        image_shape=(32, 32, 3),
+    ),
+    "celeba": Config(
+        dataset="celeba",
+        noise_dim=128,
+        categorical=(10,) * 10,
+        continuous=0,
+        architecture="svhn",
+        image_shape=(32, 32, 3),
+    ),
     # 3D chairs (Aubry et al. 2014), the paper's Appendix C: 4 x Cat(20) + 1 x Unif(-1, 1), noise 128,
     # its chairs networks, G lr 1e-3, D lr 2e-4, batch 64. Our choices: lambda_cont 0.1 (the paper
     # says only "smaller" than lambda_cat = 1) and the step count and cadences (it gives none).
@@ -135,6 +152,15 @@ PRESETS: dict[str, Config] = {
         eval_every=5000,
     ),
 }
+# A user's .npz file or image folder: the MNIST setup; image shape and architecture come from the
+# data (input_pipeline.adapt_config).
+PRESETS["npz"] = Config(dataset="npz")
+PRESETS["folder"] = Config(dataset="folder")
+# 3D faces (the DC-IGN renders, an image folder via --data_path): the paper's 5 continuous codes.
+# Our choices: noise 128, the chairs networks at 64x64x1 grayscale, lambda_cont 0.1, the step count.
+PRESETS["faces"] = dataclasses.replace(
+    PRESETS["chairs"], dataset="faces", categorical=(), continuous=5, info_weight_cont=0.1, steps=50_000
+)
 # dSprites through TFDS: the same factor grid as `shapes`, so the same preset.
 PRESETS["dsprites"] = dataclasses.replace(PRESETS["shapes"], dataset="dsprites")
 

@@ -7,6 +7,8 @@ a checkpoint of the iterator holds only the index buffer, never the images.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import socket
 
@@ -14,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from infogan_tf import chairs, shapes
+from infogan_tf import chairs, local_data, shapes
 from infogan_tf.config import Config, ConfigError
 
 
@@ -33,6 +35,8 @@ def in_memory_dataset(images: np.ndarray, batch_size: int, seed: int) -> tf.data
 TFDS_DATASETS = {
     "mnist": ("mnist", "label", "test", 1),
     "fashion_mnist": ("fashion_mnist", "label", "test", 1),
+    "svhn": ("svhn_cropped", "label", "test", 1),
+    "celeba": ("celeb_a", None, "test", 1),  # 218x178: a central square, resized to 32x32
     "dsprites": ("dsprites", "label_shape", "train", 255),  # dSprites' pixels are 0/1; it has one split.
 }
 # TFDS downloads (and its prepared-data mirror) come from here; checked before a download starts.
@@ -75,21 +79,26 @@ def _tfds_split(config: Config, name: str, split: str) -> tf.data.Dataset:
     )
 
 
+def _fit(image: tf.Tensor, image_shape, scale: int = 1) -> tf.Tensor:
+    """One image (any size, 1 or 3 channels, pixels * `scale` in 0..255) -> uint8 `image_shape`:
+    channels converted, then its central square resized with antialiasing."""
+    height, width, channels = image_shape
+    image = tf.cast(image, tf.float32) * scale
+    if image.shape[-1] != channels:
+        image = tf.image.rgb_to_grayscale(image) if channels == 1 else tf.image.grayscale_to_rgb(image)
+    if tuple(image.shape[:2]) != (height, width):
+        side = min(image.shape[:2])  # a central square, then resize (CelebA's 218x178 faces)
+        image = tf.image.resize_with_crop_or_pad(image, side, side)
+        image = tf.image.resize(image, (height, width), antialias=True)
+    return tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
+
+
 def _to_arrays(ds: tf.data.Dataset, config: Config, label_key, scale: int, limit=None):
     """Decodes a TFDS split once into uint8 images [N, H, W, C] resized to --image_shape, and labels."""
-    height, width, channels = config.image_shape
 
     def convert(example):
-        image = tf.cast(example["image"], tf.float32) * scale
-        if image.shape[-1] != channels:
-            image = tf.image.rgb_to_grayscale(image) if channels == 1 else tf.image.grayscale_to_rgb(image)
-        if tuple(image.shape[:2]) != (height, width):
-            side = min(image.shape[:2])  # a central square, then resize (CelebA's 218x178 faces)
-            image = tf.image.resize_with_crop_or_pad(image, side, side)
-            image = tf.image.resize(image, (height, width), antialias=True)
-        image = tf.cast(tf.clip_by_value(tf.round(image), 0, 255), tf.uint8)
         label = example[label_key] if label_key else tf.constant(-1, tf.int64)
-        return image, label
+        return _fit(example["image"], config.image_shape, scale), label
 
     if limit is not None:
         ds = ds.take(limit)
@@ -100,6 +109,48 @@ def _to_arrays(ds: tf.data.Dataset, config: Config, label_key, scale: int, limit
     if not images:
         raise ConfigError(f"--dataset={config.dataset} has no examples.")
     return np.concatenate(images), np.concatenate(labels)
+
+
+# Read from --data_path; npz and folder take their image shape from the data, faces keeps its preset's.
+LOCAL_DATASETS = ("npz", "folder", "faces")
+# Image side -> the architecture built for it (DESIGN.md); other sides are resized to the nearest.
+_SIZE_ARCHITECTURES = {28: "mnist", 32: "svhn", 64: "dcgan64"}
+
+
+@functools.lru_cache(maxsize=1)
+def _load_local_cached(dataset: str, path: str, modified: float):
+    del modified  # part of the cache key only
+    if dataset == "npz":
+        return local_data.load_npz(path)
+    images, labels, _ = local_data.load_folder(path, dataset=dataset)
+    return images, labels, None
+
+
+def _load_local(config: Config):
+    """(images, labels, factors) of --dataset=npz|folder|faces, read once per file version."""
+    path = config.data_path
+    modified = os.path.getmtime(path) if path and os.path.exists(path) else 0.0
+    return _load_local_cached(config.dataset, path, modified)
+
+
+def adapt_config(config: Config) -> Config:
+    """For npz/folder: image shape and architecture from the data (the nearest of 28, 32, 64 pixels)."""
+    if config.dataset not in ("npz", "folder"):
+        return config
+    images = _load_local(config)[0]
+    side = min(images.shape[1:3])
+    size = min(_SIZE_ARCHITECTURES, key=lambda s: (abs(s - side), s))
+    return dataclasses.replace(
+        config, image_shape=(size, size, images.shape[-1]), architecture=_SIZE_ARCHITECTURES[size]
+    )
+
+
+def _local_arrays(config: Config):
+    images, labels, factors = _load_local(config)
+    if images.shape[1:] != tuple(config.image_shape):
+        ds = tf.data.Dataset.from_tensor_slices(images).map(lambda x: _fit(x, config.image_shape))
+        images = np.concatenate(list(ds.batch(4096).as_numpy_iterator()))
+    return images, labels, factors
 
 
 def chairs_builder(config: Config) -> chairs.RenderedChairs:
@@ -129,6 +180,8 @@ def train_dataset(config: Config) -> tf.data.Dataset:
         name, label_key, _, scale = TFDS_DATASETS[config.dataset]
         images, _ = _to_arrays(_tfds_split(config, name, "train"), config, label_key, scale)
         return in_memory_dataset(images, config.batch_size, config.seed)
+    if config.dataset in LOCAL_DATASETS:
+        return in_memory_dataset(_local_arrays(config)[0], config.batch_size, config.seed)
     raise ConfigError(f"--dataset={config.dataset!r} has no input pipeline yet.")
 
 
@@ -138,8 +191,12 @@ def labelled_eval_set(config: Config, num_examples: int):
     if config.dataset == "shapes":
         example = next(iter(shapes.dataset(num_examples, config.seed + 3)))
         return example["image"].numpy(), example["label"].numpy()
-    if config.dataset in TFDS_DATASETS:
+    if config.dataset in TFDS_DATASETS and TFDS_DATASETS[config.dataset][1]:
         name, label_key, split, scale = TFDS_DATASETS[config.dataset]
         images, labels = _to_arrays(_tfds_split(config, name, split), config, label_key, scale, limit=num_examples)
         return images.astype(np.float32) / 255.0, labels
+    if config.dataset in LOCAL_DATASETS:
+        images, labels, _ = _local_arrays(config)
+        if labels is not None:
+            return images[:num_examples].astype(np.float32) / 255.0, labels[:num_examples]
     return None

@@ -8,6 +8,10 @@ Two architectures:
 - `chairs`: the paper's 3D chairs networks (Appendix C): G = FC1024-BN-ReLU, FC8x8x256-BN-ReLU,
   deconv4x4 256 s1, 256 s1, 128 s2, 64 s2 (BN-ReLU), deconv4x4 1 s2; D = conv4x4 64 s2-lReLU,
   conv 128 s2, 256 s2, 256 s1, 256 s1 (BN-lReLU), FC1024-BN-lReLU, the MNIST heads.
+- `svhn`: the paper's SVHN / CelebA networks for 32x32 colour images (Appendix C): G = FC2x2x448-BN-ReLU,
+  deconv4x4 256 s2-BN-ReLU, 128 s2-ReLU, 64 s2-ReLU, deconv4x4 3 s2; D = conv4x4 64 s2-lReLU, 128 s2
+  and 256 s2 (BN-lReLU), no shared FC layer: the D head and Q's FC128 read the flattened conv features.
+  The paper's last activation is tanh; ours is a sigmoid for [0, 1] images (the same up to scale).
 - `dcgan64`: for 64x64 binary images (the `shapes` data): G = FC128-BN-ReLU, FC4x4x64-BN-ReLU,
   deconv 64-32-32 (BN-ReLU), deconv 1, as the dSprites generators of FactorVAE / InfoGAN-CR;
   D = conv 32-64-128 s2 (BN after the first), FC1024-BN-lReLU, the MNIST heads. Measured here
@@ -28,9 +32,10 @@ BN_MOMENTUM = 0.9  # moving-average decay 0.9 as tf.contrib / the original code 
 BN_EPSILON = 1e-5
 LOG_STD_RANGE = (-4.0, 2.0)  # clamp for `q_std=learned`: sigma in [0.018, 7.4] keeps L_I finite.
 
-# Per architecture: G's FC width, first spatial size and channels, then the BN-ReLU deconvs as
-# (channels, stride) (a last stride-2 deconv makes the image); D's 4x4 convs as (channels, stride)
-# (the first without BN, as DCGAN), the shared FC width and Q's FC width.
+# Per architecture: G's FC width (None: no first FC layer), first spatial size and channels, then the
+# ReLU deconvs as (channels, stride[, batch norm: default True]) (a last stride-2 deconv makes the
+# image); D's 4x4 convs as (channels, stride) (the first without BN, as DCGAN), the shared FC width
+# (None: D and Q read the flattened conv features) and Q's FC width.
 _ARCH = {
     "mnist": {
         "g_fc": 1024,
@@ -46,6 +51,14 @@ _ARCH = {
         "g_deconv": ((256, 1), (256, 1), (128, 2), (64, 2)),
         "d_conv": ((64, 2), (128, 2), (256, 2), (256, 1), (256, 1)),
         "d_fc": 1024,
+        "q_fc": 128,
+    },
+    "svhn": {
+        "g_fc": None,
+        "g_start": (2, 448),
+        "g_deconv": ((256, 2), (128, 2, False), (64, 2, False)),
+        "d_conv": ((64, 2), (128, 2), (256, 2)),
+        "d_fc": None,
         "q_fc": 128,
     },
     "dcgan64": {
@@ -73,8 +86,10 @@ class Generator(keras.Model):
         self.spec = spec
         arch = _ARCH[architecture]
         size, channels = arch["g_start"]
-        self.fc1 = layers.Dense(arch["g_fc"], use_bias=False, name="fc1")
-        self.bn1 = _batch_norm(sync_bn, "bn1")
+        self.has_fc1 = arch["g_fc"] is not None
+        if self.has_fc1:
+            self.fc1 = layers.Dense(arch["g_fc"], use_bias=False, name="fc1")
+            self.bn1 = _batch_norm(sync_bn, "bn1")
         self.fc2 = layers.Dense(size * size * channels, use_bias=False, name="fc2")
         self.bn2 = _batch_norm(sync_bn, "bn2")
         self.reshape = layers.Reshape((size, size, channels))
@@ -82,24 +97,30 @@ class Generator(keras.Model):
         # wrappers, so list-held layers were saved only through the optimiser (their BN moving
         # statistics not at all) and a G restored without optimisers kept random deconv kernels.
         self.num_deconvs = len(arch["g_deconv"])
-        for i, (filters, stride) in enumerate(arch["g_deconv"]):
+        self.deconv_has_bn = tuple(bn[0] if bn else True for _, _, *bn in arch["g_deconv"])
+        for i, (filters, stride, *_) in enumerate(arch["g_deconv"]):
+            has_bn = self.deconv_has_bn[i]
             deconv = layers.Conv2DTranspose(
-                filters, 4, strides=stride, padding="same", use_bias=False, name=f"deconv{i}"
+                filters, 4, strides=stride, padding="same", use_bias=not has_bn, name=f"deconv{i}"
             )
             setattr(self, f"deconv{i}", deconv)
-            setattr(self, f"deconv_bn{i}", _batch_norm(sync_bn, f"deconv_bn{i}"))
+            if has_bn:
+                setattr(self, f"deconv_bn{i}", _batch_norm(sync_bn, f"deconv_bn{i}"))
         self.to_image = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_image")
         # Sigmoid in float32 so mixed precision never clips the [0, 1] images.
         self.sigmoid = layers.Activation("sigmoid", dtype="float32", name="sigmoid")
 
     def call(self, latent, training=False):
         x = self.spec.generator_input(latent)
-        x = keras.ops.relu(self.bn1(self.fc1(x), training=training))
+        if self.has_fc1:
+            x = keras.ops.relu(self.bn1(self.fc1(x), training=training))
         x = keras.ops.relu(self.bn2(self.fc2(x), training=training))
         x = self.reshape(x)
         for i in range(self.num_deconvs):
             x = getattr(self, f"deconv{i}")(x)
-            x = keras.ops.relu(getattr(self, f"deconv_bn{i}")(x, training=training))
+            if self.deconv_has_bn[i]:
+                x = getattr(self, f"deconv_bn{i}")(x, training=training)
+            x = keras.ops.relu(x)
         return self.sigmoid(self.to_image(x))
 
 
@@ -118,8 +139,10 @@ class Discriminator(keras.Model):
             if i > 0:
                 setattr(self, f"conv_bn{i}", _batch_norm(sync_bn, f"conv_bn{i}"))
         self.flatten = layers.Flatten()
-        self.fc = layers.Dense(arch["d_fc"], use_bias=False, name="fc")
-        self.fc_bn = _batch_norm(sync_bn, "fc_bn")
+        self.has_fc = arch["d_fc"] is not None
+        if self.has_fc:
+            self.fc = layers.Dense(arch["d_fc"], use_bias=False, name="fc")
+            self.fc_bn = _batch_norm(sync_bn, "fc_bn")
         self.d_head = layers.Dense(1, dtype="float32", name="d_head")
         self.q_fc = layers.Dense(arch["q_fc"], use_bias=False, name="q_fc")
         self.q_bn = _batch_norm(sync_bn, "q_bn")
@@ -133,7 +156,9 @@ class Discriminator(keras.Model):
             if i > 0:
                 x = getattr(self, f"conv_bn{i}")(x, training=training)
             x = keras.ops.leaky_relu(x, LEAKY_SLOPE)
-        h = keras.ops.leaky_relu(self.fc_bn(self.fc(self.flatten(x)), training=training), LEAKY_SLOPE)
+        h = self.flatten(x)
+        if self.has_fc:
+            h = keras.ops.leaky_relu(self.fc_bn(self.fc(h), training=training), LEAKY_SLOPE)
         return {"logit": keras.ops.squeeze(self.d_head(h), -1), "features": h, **self.recognize(h, training)}
 
     def recognize(self, features, training=False):
@@ -150,7 +175,7 @@ class Discriminator(keras.Model):
     def body_variables(self):
         """The shared conv/FC body's trainable variables (feeding both D and Q)."""
         names = [f"conv{i}" for i in range(self.num_convs)] + [f"conv_bn{i}" for i in range(1, self.num_convs)]
-        layers_ = [getattr(self, name) for name in names] + [self.fc, self.fc_bn]
+        layers_ = [getattr(self, name) for name in names] + ([self.fc, self.fc_bn] if self.has_fc else [])
         return [v for layer in layers_ for v in layer.trainable_variables]
 
     @property

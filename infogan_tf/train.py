@@ -180,6 +180,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     Returns the final metrics and evaluation.
     """
     config_lib.validate(config)
+    config = input_pipeline.adapt_config(config)  # npz/folder: image shape and architecture from the data
     if config.mixed_precision != "none":
         keras.mixed_precision.set_global_policy(
             {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[config.mixed_precision]

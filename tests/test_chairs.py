@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,7 +118,7 @@ def test_crop_frames_the_chair():
         chairs.preprocess(_render(0, 0)[:300])
 
 
-def test_missing_or_wrong_manual_downloads_are_clear_errors(tmp_path):
+def test_missing_or_wrong_manual_downloads_are_clear_errors(manual_dirs, tmp_path):
     def prepare(manual_dir):
         config = dataclasses.replace(PRESETS["chairs"], data_dir=str(tmp_path / "tfds"), manual_dir=manual_dir)
         return input_pipeline.chairs_builder(config)
@@ -131,6 +132,11 @@ def test_missing_or_wrong_manual_downloads_are_clear_errors(tmp_path):
     (tmp_path / "bad" / chairs.TAR_NAME).write_bytes(b"this is not a tar")
     with pytest.raises(ConfigError, match="rendered_chairs.tar is not a readable tar file"):
         prepare(str(tmp_path / "bad"))
+    (tmp_path / "cut").mkdir()
+    whole = (Path(manual_dirs["tar"]) / chairs.TAR_NAME).read_bytes()
+    (tmp_path / "cut" / chairs.TAR_NAME).write_bytes(whole[: len(whole) // 2])  # a download cut short
+    with pytest.raises(ConfigError, match="rendered_chairs.tar is truncated or damaged"):
+        prepare(str(tmp_path / "cut"))
     (tmp_path / "wrong" / chairs.FOLDER_NAME / "x").mkdir(parents=True)
     with pytest.raises(ConfigError, match="contains no renders"):
         prepare(str(tmp_path / "wrong"))

@@ -42,17 +42,27 @@ def test_in_memory_iterator_checkpoint_is_small_and_resumes_exactly(tmp_path):
 
 @pytest.mark.parametrize(
     "dataset, shape",
-    [("mnist", (28, 28, 1)), ("fashion_mnist", (28, 28, 1)), ("dsprites", (64, 64, 1))],
+    [
+        ("mnist", (28, 28, 1)),
+        ("fashion_mnist", (28, 28, 1)),
+        ("svhn", (32, 32, 3)),
+        ("celeba", (32, 32, 3)),
+        ("dsprites", (64, 64, 1)),
+    ],
 )
 def test_tfds_datasets_through_mock_data(tmp_path, dataset, shape):
     config = dataclasses.replace(PRESETS[dataset], batch_size=8, data_dir=str(tmp_path))
     with tfds.testing.mock_data(num_examples=24):
         batch = next(iter(input_pipeline.train_dataset(config))).numpy()
-        images, labels = input_pipeline.labelled_eval_set(config, 10)
+        labelled = input_pipeline.labelled_eval_set(config, 10)
     assert batch.shape == (8, *shape) and batch.dtype == np.float32
     assert 0.0 <= batch.min() and batch.max() <= 1.0
-    assert images.shape == (10, *shape) and labels.shape == (10,)
     assert config.image_shape == shape
+    if dataset == "celeba":  # no class labels
+        assert labelled is None
+    else:
+        images, labels = labelled
+        assert images.shape == (10, *shape) and labels.shape == (10,)
 
 
 def _online() -> bool:

@@ -140,6 +140,30 @@ def test_chairs_architecture_is_the_papers(mnist_config):
     assert generator(_latent(config, batch=2)).shape == (2, 64, 64, 1)
 
 
+def test_svhn_architecture_is_the_papers(mnist_config):
+    """arXiv:1606.03657 Appendix C, SVHN (and CelebA): G FC2x2x448-BN, deconv 256 s2 BN, 128 s2, 64 s2,
+    3 s2; D conv 64 s2, 128 s2 BN, 256 s2 BN, then the D head and Q's FC128 on the conv features."""
+    config = dataclasses.replace(
+        mnist_config, architecture="svhn", image_shape=(32, 32, 3), noise_dim=124, categorical=(10,) * 4, continuous=2
+    )
+    generator, discriminator = models.build_models(config)
+    assert not generator.has_fc1 and generator.fc2.kernel.shape == (124 + 40 + 2, 2 * 2 * 448)
+    deconvs = [getattr(generator, f"deconv{i}") for i in range(generator.num_deconvs)]
+    assert [(d.filters, d.strides[0]) for d in deconvs] == [(256, 2), (128, 2), (64, 2)]
+    assert generator.deconv_has_bn == (True, False, False)
+    assert generator.to_image.kernel.shape == (4, 4, 3, 64)
+    convs = [getattr(discriminator, f"conv{i}") for i in range(discriminator.num_convs)]
+    assert [(c.filters, c.strides[0]) for c in convs] == [(64, 2), (128, 2), (256, 2)]
+    assert not discriminator.has_fc
+    assert discriminator.d_head.kernel.shape == (4 * 4 * 256, 1)
+    assert discriminator.q_fc.kernel.shape == (4 * 4 * 256, 128)
+    assert generator(_latent(config, batch=2)).shape == (2, 32, 32, 3)
+    body = {id(v) for v in discriminator.body_variables}
+    q = {id(v) for v in discriminator.q_variables}
+    head = {id(v) for v in discriminator.d_head.trainable_variables}
+    assert body | q | head == {id(v) for v in discriminator.trainable_variables}
+
+
 def test_body_q_and_d_head_variables_partition_the_discriminator(mnist_config):
     _, discriminator = models.build_models(mnist_config)
     body = {id(v) for v in discriminator.body_variables}
@@ -247,7 +271,9 @@ def test_regular_gan_baseline_still_trains_q(mnist_config):
     assert q_update > 0
 
 
-@pytest.mark.parametrize("architecture, image_shape", [("mnist", (28, 28, 1)), ("dcgan64", (64, 64, 1))])
+@pytest.mark.parametrize(
+    "architecture, image_shape", [("mnist", (28, 28, 1)), ("svhn", (32, 32, 3)), ("dcgan64", (64, 64, 1))]
+)
 def test_checkpoint_of_models_alone_restores_every_variable(mnist_config, tmp_path, architecture, image_shape):
     # Export and evaluation restore G and D without the optimisers: every variable (BN moving
     # statistics included) must come back through the models' own paths.

@@ -1,0 +1,136 @@
+"""A user's own data: an `.npz` file or a folder of images (`--dataset=npz|folder --data_path=...`).
+
+Both load into uint8 images [N, H, W, C] (C = 1 or 3) plus optional integer labels [N] and, for
+`.npz`, optional ground-truth factors [N, F]. Every problem is a ConfigError naming the file.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+from absl import logging
+from PIL import Image
+
+from infogan_tf.config import ConfigError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
+
+
+def _images_to_uint8(images: np.ndarray, where: str) -> np.ndarray:
+    """uint8 0-255 or float 0-1 pixels [N, H, W[, C]] -> uint8 [N, H, W, C], or a ConfigError."""
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ConfigError(
+            f"{where}: 'images' must have shape (N, H, W) or (N, H, W, C) with C 1 or 3, not {images.shape}."
+        )
+    if len(images) == 0:
+        raise ConfigError(f"{where}: 'images' holds no images.")
+    if images.dtype == np.uint8:
+        return images
+    if not np.issubdtype(images.dtype, np.floating):
+        raise ConfigError(f"{where}: 'images' must be uint8 (0-255) or float (0-1), not {images.dtype}.")
+    if not np.all(np.isfinite(images)):
+        raise ConfigError(f"{where}: 'images' contains NaN or infinite pixels; clean or drop those images.")
+    low, high = float(images.min()), float(images.max())
+    if low < 0.0 or high > 1.0:
+        raise ConfigError(
+            f"{where}: float 'images' must lie in [0, 1], found [{low:g}, {high:g}]; divide by 255 or save as uint8."
+        )
+    return np.round(images * 255.0).astype(np.uint8)
+
+
+def load_npz(path: str | None):
+    """(images uint8 [N, H, W, C], labels int64 [N] or None, factors float32 [N, F] or None)."""
+    if not path:
+        raise ConfigError("--dataset=npz needs --data_path=FILE.npz (arrays 'images', optional 'labels', 'factors').")
+    if not os.path.isfile(path):
+        raise ConfigError(f"--data_path={path} does not exist or is not a file.")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise ConfigError(
+            f"--data_path={path} is not a readable .npz file ({error}); save it with numpy.savez."
+        ) from None
+    if "images" not in arrays:
+        raise ConfigError(f"{path} has no 'images' array (it has: {', '.join(sorted(arrays)) or 'nothing'}).")
+    images = _images_to_uint8(arrays["images"], path)
+    n = len(images)
+    labels = arrays.get("labels")
+    if labels is not None:
+        if labels.shape != (n,) or not np.issubdtype(labels.dtype, np.integer) or (n and labels.min() < 0):
+            raise ConfigError(
+                f"{path}: 'labels' must be {n} non-negative integers (one per image), "
+                f"not {labels.dtype} of shape {labels.shape}."
+            )
+        labels = labels.astype(np.int64)
+    factors = arrays.get("factors")
+    if factors is not None:
+        if factors.ndim != 2 or len(factors) != n or not np.issubdtype(factors.dtype, np.number):
+            raise ConfigError(
+                f"{path}: 'factors' must be numbers of shape ({n}, F), one row per image, "
+                f"not {factors.dtype} of shape {factors.shape}."
+            )
+        if not np.all(np.isfinite(factors)):
+            raise ConfigError(f"{path}: 'factors' contains NaN or infinite values.")
+        factors = factors.astype(np.float32)
+    return images, labels, factors
+
+
+def _image_paths(root: str) -> list[str]:
+    paths = []
+    for directory, subdirs, files in os.walk(root):
+        subdirs.sort()
+        paths += [os.path.join(directory, f) for f in sorted(files) if f.lower().endswith(IMAGE_EXTENSIONS)]
+    return paths
+
+
+def load_folder(path: str | None, size: int | None = None, dataset: str = "folder"):
+    """(images uint8 [N, S, S, C], labels int64 [N] or None, class names or None) from a folder tree.
+
+    PNG/JPEG files anywhere below `path`. When every image sits in a first-level subfolder, the
+    subfolder names (sorted) are the labels. Grayscale images give C = 1, anything else C = 3. Each
+    image is cropped to its central square and resized to `size` (default: the first image's side).
+    Unreadable files are skipped with a warning naming them.
+    """
+    if not path:
+        raise ConfigError(f"--dataset={dataset} needs --data_path=DIR, a folder of PNG or JPEG images.")
+    if not os.path.isdir(path):
+        raise ConfigError(f"--data_path={path} is not a directory.")
+    paths = _image_paths(path)
+    if not paths:
+        raise ConfigError(f"--data_path={path} holds no PNG or JPEG images (searched recursively).")
+    classes = sorted({os.path.relpath(p, path).split(os.sep)[0] for p in paths})
+    labelled = all(os.sep in os.path.relpath(p, path) for p in paths)
+
+    images, labels, skipped, gray = [], [], [], True
+    for file in paths:
+        try:
+            with Image.open(file) as image:
+                image.load()
+                gray &= image.mode in ("L", "1", "I;16", "I")
+                images.append(image.convert("RGB"))
+        except (OSError, ValueError, SyntaxError) as error:
+            logging.warning("Skipping unreadable image %s: %s", file, error)
+            skipped.append(file)
+            continue
+        if labelled:
+            labels.append(classes.index(os.path.relpath(file, path).split(os.sep)[0]))
+    if skipped:
+        logging.warning("%d unreadable image(s) skipped in %s.", len(skipped), path)
+    if not images:
+        raise ConfigError(f"--data_path={path}: none of its {len(paths)} image files could be read.")
+    size = size or min(images[0].size)
+    arrays = []
+    for image in images:
+        side = min(image.size)
+        left, top = (image.width - side) // 2, (image.height - side) // 2
+        square = image.crop((left, top, left + side, top + side)).resize((size, size), Image.Resampling.BOX)
+        arrays.append(np.asarray(square.convert("L") if gray else square, np.uint8))
+    stacked = np.stack(arrays)
+    if gray:
+        stacked = stacked[..., None]
+    return stacked, (np.asarray(labels, np.int64) if labelled else None), (classes if labelled else None)

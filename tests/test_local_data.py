@@ -1,0 +1,150 @@
+"""--dataset=npz and --dataset=folder: happy paths, the architecture picked from the image size, bad inputs."""
+
+import dataclasses
+import json
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from infogan_tf import input_pipeline, local_data
+from infogan_tf.config import PRESETS, ConfigError
+from infogan_tf.train import train_and_evaluate
+
+
+def _npz(tmp_path, name="data.npz", **arrays):
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return str(path)
+
+
+def _config(dataset, path, **overrides):
+    return dataclasses.replace(PRESETS[dataset], data_path=path, **overrides)
+
+
+@pytest.mark.parametrize(
+    "images, shape, architecture",
+    [
+        (np.zeros((20, 28, 28), np.uint8), (28, 28, 1), "mnist"),
+        (np.full((20, 32, 32, 3), 0.5, np.float32), (32, 32, 3), "svhn"),
+        (np.zeros((20, 40, 40, 1), np.uint8), (32, 32, 1), "svhn"),  # nearest size: 32
+        (np.zeros((20, 64, 80), np.uint8), (64, 64, 1), "dcgan64"),  # central square of a 64x80 image
+    ],
+)
+def test_npz_picks_the_architecture_from_the_image_size(tmp_path, images, shape, architecture):
+    path = _npz(tmp_path, images=images, labels=np.arange(20) % 4)
+    config = input_pipeline.adapt_config(_config("npz", path, batch_size=8))
+    assert config.image_shape == shape and config.architecture == architecture
+    batch = next(iter(input_pipeline.train_dataset(config))).numpy()
+    assert batch.shape == (8, *shape) and 0 <= batch.min() and batch.max() <= 1
+    images, labels = input_pipeline.labelled_eval_set(config, 10)
+    assert images.shape == (10, *shape) and list(labels) == [0, 1, 2, 3, 0, 1, 2, 3, 0, 1]
+
+
+def test_npz_float_pixels_keep_their_values(tmp_path):
+    images = np.linspace(0, 1, 8 * 28 * 28, dtype=np.float32).reshape(8, 28, 28)
+    loaded, labels, factors = local_data.load_npz(_npz(tmp_path, images=images, factors=np.ones((8, 3))))
+    np.testing.assert_array_equal(loaded[..., 0], np.round(images * 255).astype(np.uint8))
+    assert labels is None and factors.shape == (8, 3)
+
+
+def _write_image(path, mode, size=(64, 64), value=128):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, value if mode == "L" else (value, 20, 200)).save(path)
+
+
+def test_folder_with_class_subfolders_gives_labels_and_trains(tmp_path, caplog):
+    root = tmp_path / "images"
+    for i in range(6):
+        _write_image(root / "cats" / f"{i}.png", "RGB")
+        _write_image(root / "dogs" / "deeper" / f"{i}.jpg", "RGB", size=(80, 64))
+    (root / "dogs" / "broken.png").write_bytes(b"\x89PNG not really")
+    (root / "notes.txt").write_text("ignored")  # not an image: not a label either
+    with caplog.at_level(logging.WARNING):
+        images, labels, classes = local_data.load_folder(str(root))
+    assert images.shape == (12, 64, 64, 3) and classes == ["cats", "dogs"]
+    assert sorted(labels) == [0] * 6 + [1] * 6
+    assert "broken.png" in caplog.text
+
+    workdir = tmp_path / "run"
+    config = _config("folder", str(root), steps=2, batch_size=4, log_every=1, eval_every=2, sample_every=2)
+    result = train_and_evaluate(config, str(workdir))
+    stored = json.loads((workdir / "config.json").read_text())
+    assert stored["architecture"] == "dcgan64" and stored["image_shape"] == [64, 64, 3]
+    assert 0 <= result["eval/categorical_accuracy"] <= 1
+
+
+def test_grayscale_folder_without_subfolders_has_no_labels(tmp_path):
+    for i in range(3):
+        _write_image(tmp_path / f"{i}.png", "L", size=(31, 31))
+    images, labels, classes = local_data.load_folder(str(tmp_path))
+    assert images.shape == (3, 31, 31, 1) and labels is None and classes is None
+    config = input_pipeline.adapt_config(_config("folder", str(tmp_path)))
+    assert config.image_shape == (32, 32, 1) and input_pipeline.labelled_eval_set(config, 3) is None
+
+
+N = 6
+BAD_NPZ = {
+    "no images array": ({"pixels": np.zeros((N, 28, 28))}, r"has no 'images' array \(it has: pixels\)"),
+    "wrong rank": ({"images": np.zeros((N, 28))}, r"'images' must have shape \(N, H, W\)"),
+    "two channels": ({"images": np.zeros((N, 28, 28, 2), np.uint8)}, r"with C 1 or 3, not \(6, 28, 28, 2\)"),
+    "int32 pixels": ({"images": np.zeros((N, 28, 28), np.int32)}, r"or float \(0-1\), not int32"),
+    "float out of range": ({"images": np.full((N, 28, 28), 255.0)}, r"must lie in \[0, 1\], found \[255, 255\]"),
+    "NaN pixels": ({"images": np.full((N, 28, 28), np.nan)}, "contains NaN or infinite pixels"),
+    "no images": ({"images": np.zeros((0, 28, 28), np.uint8)}, "holds no images"),
+    "labels too short": (
+        {"images": np.zeros((N, 28, 28), np.uint8), "labels": np.zeros(N - 1, int)},
+        r"'labels' must be 6 non-negative integers",
+    ),
+    "float labels": ({"images": np.zeros((N, 28, 28), np.uint8), "labels": np.zeros(N)}, "not float64"),
+    "negative labels": ({"images": np.zeros((N, 28, 28), np.uint8), "labels": -np.ones(N, int)}, "non-negative"),
+    "factors wrong length": (
+        {"images": np.zeros((N, 28, 28), np.uint8), "factors": np.zeros((N + 1, 2))},
+        r"'factors' must be numbers of shape \(6, F\)",
+    ),
+    "NaN factors": ({"images": np.zeros((N, 28, 28), np.uint8), "factors": np.full((N, 2), np.nan)}, "NaN"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_NPZ))
+def test_bad_npz_files_are_one_line_errors_naming_the_file(tmp_path, case):
+    arrays, message = BAD_NPZ[case]
+    path = _npz(tmp_path, **arrays)
+    with pytest.raises(ConfigError, match=message) as error:
+        local_data.load_npz(path)
+    assert path in str(error.value) and "\n" not in str(error.value)
+
+
+def test_bad_data_paths_are_one_line_errors(tmp_path):
+    (tmp_path / "garbage.npz").write_bytes(b"not a zip file")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "unreadable").mkdir()
+    (tmp_path / "unreadable" / "a.png").write_bytes(b"no image here")
+    cases = [
+        (lambda: local_data.load_npz(None), "--dataset=npz needs --data_path=FILE.npz"),
+        (lambda: local_data.load_npz(str(tmp_path / "missing.npz")), "missing.npz does not exist"),
+        (lambda: local_data.load_npz(str(tmp_path / "garbage.npz")), "garbage.npz is not a readable .npz file"),
+        (lambda: local_data.load_folder(None), "--dataset=folder needs --data_path=DIR"),
+        (lambda: local_data.load_folder(str(tmp_path / "missing")), "missing is not a directory"),
+        (lambda: local_data.load_folder(str(tmp_path / "empty")), "empty holds no PNG or JPEG images"),
+        (lambda: local_data.load_folder(str(tmp_path / "unreadable")), "none of its 1 image files could be read"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ConfigError, match=message) as error:
+            call()
+        assert "\n" not in str(error.value)
+    with pytest.raises(ConfigError, match=r"--batch_size=64 is larger than the 6 training images"):
+        path = _npz(tmp_path, name="six.npz", images=np.zeros((6, 28, 28), np.uint8))
+        input_pipeline.train_dataset(input_pipeline.adapt_config(_config("npz", path)))
+
+
+def test_faces_folder_keeps_its_preset_shape(tmp_path):
+    for i in range(4):
+        _write_image(tmp_path / "face_a" / f"{i}.png", "RGB", size=(150, 150))
+    config = input_pipeline.adapt_config(_config("faces", str(tmp_path), batch_size=4))
+    assert config.image_shape == (64, 64, 1) and config.architecture == "chairs"
+    assert config.categorical == () and config.continuous == 5
+    assert next(iter(input_pipeline.train_dataset(config))).shape == (4, 64, 64, 1)
+    with pytest.raises(ConfigError, match="--dataset=faces needs --data_path=DIR"):
+        input_pipeline.train_dataset(_config("faces", None))
