@@ -1,0 +1,328 @@
+"""export.py: the SavedModel's signatures against the Keras models in a process without infogan_tf, TF
+Serving's TF1 loader, TFLite on LiteRT without TensorFlow, versioning, validation and bad inputs."""
+
+import dataclasses
+import http.server
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from infogan_tf import config as config_lib
+from infogan_tf import export
+from infogan_tf.config import ConfigError
+from infogan_tf.latent import LatentSpec
+from infogan_tf.train import train_and_evaluate
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A 2-step shapes run (Cat(3) + 4 continuous + noise) exported once: (workdir, export result, config)."""
+    workdir = str(tmp_path_factory.mktemp("export") / "run")
+    config = dataclasses.replace(
+        config_lib.PRESETS["shapes"],
+        steps=2,
+        batch_size=8,
+        log_every=1,
+        checkpoint_every=2,
+        sample_every=2,
+        eval_every=2,
+        eval_samples=16,
+    )
+    train_and_evaluate(config, workdir)
+    return workdir, export.export(workdir), config
+
+
+def _inputs(config, batch=5):
+    return export._sample_inputs(LatentSpec.from_config(config), batch, seed=7)
+
+
+def _keras_reference(workdir, inputs, images):
+    _, generator, discriminator, _ = export.restore(workdir)
+    latent = {k: tf.constant(v) for k, v in inputs.items()}
+    q = discriminator(tf.constant(images), training=False)
+    return generator(latent, training=False).numpy(), q
+
+
+def _run_python(script: str, *args) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script), *args], capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def test_layout_versions_and_latent_spec(run, tmp_path):
+    workdir, result, config = run
+    export_dir = os.path.join(workdir, "export")
+    assert result["saved_model"] == os.path.join(export_dir, "1")
+    assert sorted(os.listdir(export_dir)) == ["1", "tflite"]  # no temporary directory left behind
+    with open(os.path.join(export_dir, "1", "assets", "latent_spec.json")) as f:
+        spec = json.load(f)
+    assert spec["noise_dim"] == 8 and spec["categorical"] == [3] and spec["continuous"] == 4
+    assert spec["image_shape"] == [64, 64, 1] and spec["dataset"] == "shapes"
+    assert sorted(os.listdir(os.path.join(export_dir, "tflite"))) == [
+        "generator.tflite",
+        "generator_dynamic_int8.tflite",
+        "generator_float16.tflite",
+        "latent_spec.json",
+    ]
+
+    other = str(tmp_path / "serving")
+    assert export.export(workdir, other, tflite=False)["saved_model"] == os.path.join(other, "1")
+    assert export.export(workdir, other, tflite=False)["saved_model"] == os.path.join(other, "2")
+    with pytest.raises(ConfigError, match="2 already exists; pass --overwrite=true or another --version"):
+        export.export(workdir, other, version=2, tflite=False)
+    export.export(workdir, other, version=2, tflite=False, overwrite=True)
+    assert sorted(os.listdir(other)) == ["1", "2"]
+
+
+def test_fresh_process_without_the_package_matches_keras_and_tf1_loader_runs_all(run, tmp_path):
+    workdir, result, config = run
+    inputs = _inputs(config)
+    images = np.random.default_rng(1).uniform(0, 1, (5, 64, 64, 1)).astype(np.float32)
+    np.savez(tmp_path / "inputs.npz", images=images, **inputs)
+    script = """
+        import sys
+        sys.modules["infogan_tf"] = None  # this process cannot import the package
+        try:
+            import infogan_tf  # noqa: F401
+            raise SystemExit("infogan_tf importable")
+        except ImportError:
+            pass
+        import numpy as np
+        import tensorflow as tf
+
+        path, data, out = sys.argv[1:4]
+        inputs = dict(np.load(data))
+        images = inputs.pop("images")
+        model = tf.saved_model.load(path)
+        results = {}
+        for key, value in model.signatures["serving_default"](**{k: tf.constant(v) for k, v in inputs.items()}).items():
+            results["serve/" + key] = value.numpy()
+        seeded = model.signatures["generate_from_seed"](seed=tf.constant(42, tf.int64), num=tf.constant(3))
+        results.update({"seed/" + k: v.numpy() for k, v in seeded.items()})
+        encoded = model.signatures["encode"](images=tf.constant(images))
+        results.update({"encode/" + k: v.numpy() for k, v in encoded.items()})
+
+        # TF Serving's path: the TF1 session loader, feeding and fetching by the signature's tensor names.
+        with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+            meta = tf.compat.v1.saved_model.loader.load(sess, ["serve"], path)
+            feeds = {
+                "serving_default": inputs,
+                "generate_from_seed": {"seed": np.int64(42), "num": np.int32(3)},
+                "encode": {"images": images},
+            }
+            for name, feed in feeds.items():
+                signature = meta.signature_def[name]
+                fetched = sess.run(
+                    {k: v.name for k, v in signature.outputs.items()},
+                    {signature.inputs[k].name: v for k, v in feed.items()},
+                )
+                results.update({"tf1_" + name + "/" + k: v for k, v in fetched.items()})
+        np.savez(out, **results)
+    """
+    _run_python(script, result["saved_model"], str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz"))
+    out = dict(np.load(tmp_path / "out.npz"))
+
+    expected_images, q = _keras_reference(workdir, inputs, images)
+    np.testing.assert_allclose(out["serve/images"], expected_images, atol=1e-5)
+    np.testing.assert_array_equal(out["serve/images_uint8"], np.round(out["serve/images"] * 255).astype(np.uint8))
+    np.testing.assert_allclose(out["encode/real_prob"], tf.sigmoid(q["logit"]).numpy(), atol=1e-5)
+    np.testing.assert_allclose(out["encode/categorical_probs_0"], tf.nn.softmax(q["cat_logits"]).numpy(), atol=1e-5)
+    np.testing.assert_array_equal(out["encode/categorical"][:, 0], np.argmax(q["cat_logits"].numpy(), -1))
+    np.testing.assert_allclose(out["encode/continuous"], q["cont_mean"].numpy(), atol=1e-5)
+    # generate_from_seed: its latents through Keras give its images; the same seed here gives the same.
+    seeded = {k: out[f"seed/{k}"] for k in ("z", "categorical", "continuous")}
+    assert [seeded[k].shape for k in ("z", "categorical", "continuous")] == [(3, 8), (3, 1), (3, 4)]
+    np.testing.assert_allclose(out["seed/images"], _keras_reference(workdir, seeded, images)[0], atol=1e-5)
+    here = tf.saved_model.load(result["saved_model"]).signatures["generate_from_seed"](
+        seed=tf.constant(42, tf.int64), num=tf.constant(3)
+    )
+    np.testing.assert_array_equal(here["images"].numpy(), out["seed/images"])
+    # The TF1 session loader gives what TF2 gives, for all three signatures.
+    for tf2, tf1 in [("serve", "serving_default"), ("seed", "generate_from_seed"), ("encode", "encode")]:
+        keys = [k for k in out if k.startswith(tf2 + "/")]
+        assert keys
+        for key in keys:
+            np.testing.assert_allclose(out[f"tf1_{tf1}/" + key.split("/", 1)[1]], out[key], atol=1e-6)
+
+
+def test_saved_model_cli_lists_named_inputs(run):
+    _, result, _ = run
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    shown = subprocess.run(
+        [cli, "show", "--dir", result["saved_model"], "--all"], capture_output=True, text=True, timeout=120
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    for name in ("serving_default", "generate_from_seed", "encode"):
+        assert f"signature_def['{name}']" in shown.stdout
+    for name in ("z", "categorical", "continuous", "seed", "num", "images"):
+        assert f"inputs['{name}']" in shown.stdout
+
+
+def test_tflite_on_litert_without_tensorflow(run, tmp_path):
+    workdir, result, config = run
+    inputs = _inputs(config, batch=4)
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    script = """
+        import sys
+        sys.modules["tensorflow"] = None  # as on a phone: LiteRT and numpy only
+        import numpy as np
+        from ai_edge_litert.interpreter import Interpreter
+
+        lite_dir, data, out = sys.argv[1:4]
+        inputs = dict(np.load(data))
+        results = {}
+        for name in ("generator.tflite", "generator_float16.tflite", "generator_dynamic_int8.tflite"):
+            runner = Interpreter(model_path=lite_dir + "/" + name).get_signature_runner("serving_default")
+            results[name] = runner(**inputs)["images"]
+        np.savez(out, **results)
+    """
+    _run_python(script, result["tflite_dir"], str(tmp_path / "inputs.npz"), str(tmp_path / "out.npz"))
+    out = np.load(tmp_path / "out.npz")
+    expected, _ = _keras_reference(workdir, inputs, np.zeros((1, 64, 64, 1), np.float32))
+    for name, (filename, statistic, tolerance) in export.TFLITE_VARIANTS.items():
+        difference = np.abs(out[filename] - expected)
+        assert getattr(difference, statistic)() <= tolerance, (name, difference.max(), difference.mean())
+    assert np.max(np.abs(out["generator.tflite"] - expected)) <= 1e-5
+
+
+def test_signatures_reject_invalid_inputs(run):
+    _, result, config = run
+    signatures = tf.saved_model.load(result["saved_model"]).signatures
+    serve, seeded, encode = signatures["serving_default"], signatures["generate_from_seed"], signatures["encode"]
+    good = {k: tf.constant(v) for k, v in _inputs(config, batch=2).items()}
+    bad_cases = {
+        "categorical index not below K": {**good, "categorical": tf.constant([[0], [3]], tf.int32)},
+        "categorical index below 0": {**good, "categorical": tf.constant([[-1], [0]], tf.int32)},
+        "z has NaN or Inf": {**good, "z": tf.fill([2, 8], float("nan"))},
+        "continuous has NaN or Inf": {**good, "continuous": tf.fill([2, 4], float("inf"))},
+        "batch size differs": {**good, "z": tf.zeros([3, 8])},
+    }
+    for message, inputs in bad_cases.items():
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            serve(**inputs)
+    for num, message in [(export.MAX_NUM + 1, "num must be at most"), (0, "num must be at least 1")]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            seeded(seed=tf.constant(1, tf.int64), num=tf.constant(num))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"images must lie in \[0, 1\]"):
+        encode(images=tf.fill([1, 64, 64, 1], 2.0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="z must have 8 columns"):
+        serve(**{**good, "z": tf.zeros([2, 5])})
+    with pytest.raises((ValueError, TypeError, tf.errors.InvalidArgumentError), match="int32"):  # wrong dtype
+        serve(**{**good, "categorical": tf.zeros([2, 1])})
+
+
+def test_export_bad_inputs_are_clear_errors(run, tmp_path, monkeypatch):
+    workdir, _, config = run
+    with pytest.raises(ConfigError, match="has no config.json"):
+        export.export(str(tmp_path / "nowhere"))
+    empty = tmp_path / "untrained"
+    empty.mkdir()
+    (empty / "config.json").write_text(config.to_json())
+    with pytest.raises(ConfigError, match="has no checkpoint yet"):
+        export.export(str(empty))
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "config.json").write_text(dataclasses.replace(config, categorical=(5,)).to_json())
+    checkpoint = tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
+    with pytest.raises(ConfigError, match="does not fit the model in"):
+        export.export(str(other), checkpoint=checkpoint)
+    with pytest.raises(ConfigError, match="--quantize='int4' is not one of"):
+        export.export(workdir, quantize=("int4",))
+    with pytest.raises(ConfigError, match="--version=0 must be a positive integer"):
+        export.export(workdir, str(tmp_path / "e0"), version=0, tflite=False)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    if not os.access(locked, os.W_OK):  # root can write anywhere
+        with pytest.raises(ConfigError, match="is not writable"):
+            export.export(workdir, str(locked))
+
+    # An export that fails half-way (here: the TFLite conversion) leaves no numbered directory and no
+    # temporary one, and earlier versions untouched.
+    target = tmp_path / "failing"
+    export.export(workdir, str(target), tflite=False)
+    before = sorted(os.listdir(target / "1"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("conversion died")
+
+    monkeypatch.setattr(export, "convert_tflite", broken)
+    with pytest.raises(RuntimeError, match="conversion died"):
+        export.export(workdir, str(target))
+    assert sorted(os.listdir(target)) == ["1"] and sorted(os.listdir(target / "1")) == before
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.parametrize("code, cols", [("cat0", 3), ("cont2", 9)])
+def test_litert_demo_writes_a_traversal(run, tmp_path, code, cols):
+    _, result, _ = run
+    out = tmp_path / f"{code}.png"
+    script = os.path.join(ROOT, "examples", "litert_demo.py")
+    command = [sys.executable, script, f"--tflite_dir={result['tflite_dir']}", f"--code={code}", f"--out={out}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    png = tf.io.decode_png(tf.io.read_file(str(out)))
+    assert png.shape == (6 * 64, cols * 64, 1)
+
+
+class _PredictHandler(http.server.BaseHTTPRequestHandler):
+    """A stand-in for TF Serving's REST predict endpoint (columnar inputs) over one SavedModel."""
+
+    signatures = None
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        function = self.signatures[body["signature_name"]]
+        specs = function.structured_input_signature[1]
+        try:
+            inputs = {k: tf.constant(v, specs[k].dtype) for k, v in body["inputs"].items()}
+            answer, code = {"outputs": {k: v.numpy().tolist() for k, v in function(**inputs).items()}}, 200
+        except tf.errors.InvalidArgumentError as error:
+            answer, code = {"error": error.message}, 400
+        data = json.dumps(answer).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_serving_client_speaks_the_rest_predict_protocol(run, tmp_path):
+    _, result, config = run
+    spec = importlib.util.spec_from_file_location("serving_client", os.path.join(ROOT, "examples", "serving_client.py"))
+    client = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(client)
+    _PredictHandler.signatures = tf.saved_model.load(result["saved_model"]).signatures
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PredictHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        outputs = client.predict(url, "infogan", "generate_from_seed", {"seed": 42, "num": 5})
+        direct = _PredictHandler.signatures["generate_from_seed"](seed=tf.constant(42, tf.int64), num=tf.constant(5))
+        np.testing.assert_array_equal(np.asarray(outputs["images_uint8"], np.uint8), direct["images_uint8"].numpy())
+        assert client.grid(np.asarray(outputs["images_uint8"], np.uint8)).shape == (2 * 64, 3 * 64, 1)
+        inputs = {k: v.tolist() for k, v in _inputs(config, batch=2).items()}
+        assert np.asarray(client.predict(url, "infogan", "serving_default", inputs)["images"]).shape == (2, 64, 64, 1)
+        inputs["categorical"] = [[0], [7]]
+        with pytest.raises(SystemExit, match="(?s)answered 400: .*categorical index not below K"):
+            client.predict(url, "infogan", "serving_default", inputs)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(SystemExit, match="cannot reach TF Serving"):
+        client.predict(url, "infogan", "generate_from_seed", {"seed": 1, "num": 1}, timeout=5)
