@@ -39,6 +39,7 @@ flags.DEFINE_integer("log_every", None, "Steps between progress lines and metric
 flags.DEFINE_integer("checkpoint_every", None, "Steps between checkpoints.")
 flags.DEFINE_integer("sample_every", None, "Steps between traversal images.")
 flags.DEFINE_integer("eval_every", None, "Steps between evaluations (eval.json).")
+flags.DEFINE_integer("eval_samples", None, "Fresh samples for the information bound in eval.json.")
 flags.DEFINE_boolean("deterministic", None, "Op determinism and fixed seeds.")
 
 

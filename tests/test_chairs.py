@@ -159,6 +159,7 @@ def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
         "--eval_every=2",
         "--sample_every=2",
         "--checkpoint_every=2",
+        "--eval_samples=16",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
