@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from infogan_tf import config as config_lib
 from infogan_tf import export
 from infogan_tf.config import ConfigError
 from infogan_tf.latent import LatentSpec
+from infogan_tf.models import build_models
 from infogan_tf.train import train_and_evaluate
 
 
@@ -240,6 +242,9 @@ def test_export_bad_inputs_are_clear_errors(run, tmp_path, monkeypatch):
         export.export(workdir, quantize=("int4",))
     with pytest.raises(ConfigError, match="--version=0 must be a positive integer"):
         export.export(workdir, str(tmp_path / "e0"), version=0, tflite=False)
+    (tmp_path / "a_file").write_text("not a directory")
+    with pytest.raises(ConfigError, match="a_file/export is not writable"):
+        export.export(workdir, str(tmp_path / "a_file" / "export"))
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
@@ -326,3 +331,46 @@ def test_serving_client_speaks_the_rest_predict_protocol(run, tmp_path):
         server.server_close()
     with pytest.raises(SystemExit, match="cannot reach TF Serving"):
         client.predict(url, "infogan", "generate_from_seed", {"seed": 1, "num": 1}, timeout=5)
+
+
+@pytest.mark.parametrize("categorical, continuous, absent", [((), 3, "categorical"), ((4, 2), 0, "continuous")])
+def test_models_without_a_kind_of_code_have_no_such_input(tmp_path, categorical, continuous, absent):
+    config = config_lib.Config(categorical=categorical, continuous=continuous, noise_dim=5)
+    workdir = tmp_path / "run"
+    (workdir / "checkpoints").mkdir(parents=True)
+    (workdir / "config.json").write_text(config.to_json())
+    generator, discriminator = build_models(config)
+    tf.train.Checkpoint(generator=generator, discriminator=discriminator).write(str(workdir / "checkpoints" / "ckpt-1"))
+    with open(workdir / "checkpoints" / "checkpoint", "w") as f:
+        f.write('model_checkpoint_path: "ckpt-1"\n')
+    result = export.export(str(workdir), quantize=("none",))
+    signatures = tf.saved_model.load(result["saved_model"]).signatures
+    inputs = set(signatures["serving_default"].structured_input_signature[1])
+    assert absent not in inputs and "z" in inputs
+    seeded = signatures["generate_from_seed"](seed=tf.constant(3, tf.int64), num=tf.constant(2))
+    assert absent not in seeded and seeded["images"].shape == (2, 28, 28, 1)
+    encoded = signatures["encode"](images=seeded["images"])
+    assert absent not in encoded
+    probs = sorted(k for k in encoded if k.startswith("categorical_probs_"))
+    assert probs == [f"categorical_probs_{i}" for i in range(len(categorical))]
+
+
+def test_export_killed_mid_write_leaves_no_partial_version(run, tmp_path):
+    workdir, _, _ = run
+    target = tmp_path / "served"
+    export.export(workdir, str(target), tflite=False)
+    before = {name: os.path.getsize(target / "1" / name) for name in ("saved_model.pb", "fingerprint.pb")}
+    command = [sys.executable, os.path.join(ROOT, "export.py"), f"--workdir={workdir}", f"--export_dir={target}"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Kill it once the temporary version exists (mid-write), or after 60 s whatever it is doing.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any(n.startswith(".tmp-") for n in os.listdir(target)):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.kill()
+    process.wait()
+    numbered = sorted(n for n in os.listdir(target) if n.isdigit())
+    assert numbered in (["1"], ["1", "2"])
+    assert {name: os.path.getsize(target / "1" / name) for name in before} == before
+    for version in numbered:  # whatever is numbered is complete and loads
+        assert "serving_default" in tf.saved_model.load(str(target / version)).signatures
