@@ -231,6 +231,7 @@ def test_cli_trains_and_writes_metrics(tmp_path):
         "--checkpoint_every=2",
         "--sample_every=2",
         "--eval_every=2",
+        "--eval_samples=16",
         "--jit_compile=false",
         "--noise_dim=4",
         "--continuous=1",
@@ -251,6 +252,7 @@ def test_cli_mirrored_training_checkpoints_and_resumes(tmp_path):
     # strategy in one process (the mirrored-step test above) would pair up the wrong tensors.
     workdir = tmp_path / "m"
     flags = ("--batch_size=8", "--log_every=1", "--sample_every=2", "--checkpoint_every=2", "--eval_every=2")
+    flags += ("--eval_samples=16",)
     flags += ("--strategy=mirrored", "--logical_cpus=2", "--jit_compile=false", f"--workdir={workdir}")
     first = _run_cli("--steps=2", *flags)
     assert first.returncode == 0, first.stderr[-3000:]
