@@ -343,7 +343,7 @@ def test_models_without_a_kind_of_code_have_no_such_input(tmp_path, categorical,
     tf.train.Checkpoint(generator=generator, discriminator=discriminator).write(str(workdir / "checkpoints" / "ckpt-1"))
     with open(workdir / "checkpoints" / "checkpoint", "w") as f:
         f.write('model_checkpoint_path: "ckpt-1"\n')
-    result = export.export(str(workdir), quantize=("none",))
+    result = export.export(str(workdir), tflite=False)
     signatures = tf.saved_model.load(result["saved_model"]).signatures
     inputs = set(signatures["serving_default"].structured_input_signature[1])
     assert absent not in inputs and "z" in inputs
