@@ -67,3 +67,100 @@ def categorical_accuracy(discriminator, spec: LatentSpec, images, labels, batch_
     if results:
         results["categorical_accuracy"] = max(results.values())
     return results
+
+
+def _discretize(codes: np.ndarray, bins: int = 20) -> np.ndarray:
+    """Each column into `bins` equal-width bins over its range (disentanglement_lib's histogram)."""
+    out = np.zeros(codes.shape, np.int64)
+    for i in range(codes.shape[1]):
+        edges = np.histogram(codes[:, i], bins)[1]
+        out[:, i] = np.digitize(codes[:, i], edges[:-1])
+    return out
+
+
+def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> float:
+    """Mutual Information Gap (Chen et al. 2018), as disentanglement_lib computes it.
+
+    `codes` [N, C] float (C >= 2), `factors` [N, F] discrete. For each factor: the gap between the
+    two codes with the highest mutual information with it (codes discretised into `bins` bins),
+    divided by the factor's entropy; the mean over factors (constant factors are skipped).
+    """
+    from sklearn.metrics import mutual_info_score
+
+    codes, factors = np.asarray(codes), np.asarray(factors)
+    if codes.ndim != 2 or codes.shape[1] < 2 or len(codes) != len(factors):
+        raise ValueError(f"mig needs codes [N, C>=2] and factors [N, F], not {codes.shape} and {factors.shape}.")
+    discrete = _discretize(codes, bins)
+    gaps = []
+    for j in range(factors.shape[1]):
+        entropy = mutual_info_score(factors[:, j], factors[:, j])
+        if entropy <= 0:
+            continue
+        informations = sorted(
+            (mutual_info_score(factors[:, j], discrete[:, i]) for i in range(codes.shape[1])), reverse=True
+        )
+        gaps.append((informations[0] - informations[1]) / entropy)
+    return float(np.mean(gaps))
+
+
+def factor_vae(
+    codes: np.ndarray,
+    factors: np.ndarray,
+    rng: np.random.Generator,
+    num_votes: int = 800,
+    batch_size: int = 64,
+    min_variance: float = 0.05,
+) -> float:
+    """FactorVAE disentanglement score (Kim & Mnih 2018), as disentanglement_lib computes it, on a sample.
+
+    `codes` [N, C] of N examples drawn uniformly from the data, `factors` [N, F] discrete. Codes are
+    divided by their standard deviation over the sample; codes whose variance is below `min_variance`
+    are inactive. Each vote fixes a random factor k at the value of a random example, takes
+    `batch_size` examples sharing it, and votes (k, the active code of lowest variance among them). The
+    score is the accuracy of the majority-vote classifier code -> factor on a second set of votes.
+    """
+    codes, factors = np.asarray(codes, np.float64), np.asarray(factors)
+    std = codes.std(axis=0)
+    active = std**2 >= min_variance
+    if not active.any():
+        return 0.0
+    normalised = codes / np.where(std > 0, std, 1.0)
+    varying = [j for j in range(factors.shape[1]) if len(np.unique(factors[:, j])) > 1]
+
+    def votes(count: int) -> np.ndarray:
+        table = np.zeros((codes.shape[1], factors.shape[1]), np.int64)
+        for _ in range(count):
+            k = varying[rng.integers(len(varying))]
+            value = factors[rng.integers(len(factors)), k]
+            members = np.flatnonzero(factors[:, k] == value)
+            batch = normalised[rng.choice(members, batch_size)]
+            variances = np.where(active, batch.var(axis=0), np.inf)
+            table[np.argmin(variances), k] += 1
+        return table
+
+    train, evaluation = votes(num_votes), votes(num_votes // 2)
+    classifier = np.argmax(train, axis=1)
+    return float(evaluation[np.arange(len(classifier)), classifier].sum() / evaluation.sum())
+
+
+def representation(discriminator, spec: LatentSpec, images, batch_size: int = 256) -> np.ndarray:
+    """Q's reading of real images as one code vector each: the most likely value of every categorical
+    code, then the continuous means; [N, n_cat + n_cont] float."""
+    parts = []
+    for i in range(0, len(images), batch_size):
+        q = discriminator(images[i : i + batch_size], training=False)
+        logits, start, columns = np.asarray(q["cat_logits"]), 0, []
+        for k in spec.categorical:
+            columns.append(np.argmax(logits[:, start : start + k], axis=-1).astype(np.float32)[:, None])
+            start += k
+        columns.append(np.asarray(q["cont_mean"], np.float32).reshape(len(logits), -1))
+        parts.append(np.concatenate(columns, axis=1))
+    return np.concatenate(parts)
+
+
+def disentanglement(discriminator, spec: LatentSpec, images, factors, seed: int = 0) -> dict[str, float]:
+    """`mig` and `factor_vae` of Q's representation of real images against their ground-truth factors."""
+    codes = representation(discriminator, spec, images)
+    if codes.shape[1] < 2:
+        return {}
+    return {"mig": mig(codes, factors), "factor_vae": factor_vae(codes, factors, np.random.default_rng(seed))}

@@ -185,6 +185,15 @@ def train_dataset(config: Config) -> tf.data.Dataset:
     raise ConfigError(f"--dataset={config.dataset!r} has no input pipeline yet.")
 
 
+def factor_eval_set(config: Config, num_examples: int):
+    """Real images [N, H, W, C] drawn uniformly and their discrete ground-truth factors [N, F], for MIG
+    and FactorVAE; None when the data has no factors."""
+    if config.dataset == "shapes":
+        example = next(iter(shapes.dataset(num_examples, config.seed + 4)))
+        return example["image"].numpy(), example["factors"].numpy()
+    return None
+
+
 def labelled_eval_set(config: Config, num_examples: int):
     """Real images [N, H, W, C] and integer labels [N] for `categorical_accuracy`, or None when the
     data has no labels. Drawn from a stream of its own, so the same images at every evaluation."""

@@ -229,6 +229,8 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
     labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
+    # Ground-truth factors for MIG / FactorVAE: 4x the samples, so each factor value has examples.
+    with_factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
 
     def every(cadence: int, at: int) -> bool:
         return at % cadence == 0 or at == config.steps
@@ -250,6 +252,8 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         )
         if labelled is not None and spec.categorical:
             results.update(evaluate.categorical_accuracy(model.discriminator, spec, *labelled))
+        if with_factors is not None:
+            results.update(evaluate.disentanglement(model.discriminator, spec, *with_factors, seed=config.seed))
         results["step"] = at
         _write_json(os.path.join(workdir, "eval.json"), results)
         with writer.as_default(step=at):

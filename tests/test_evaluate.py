@@ -54,3 +54,32 @@ def test_categorical_accuracy_reports_each_code_and_the_best():
     assert results["categorical_accuracy/cat0"] == 1.0
     assert results["categorical_accuracy/cat1"] == pytest.approx(np.bincount(labels).max() / 300)
     assert results["categorical_accuracy"] == 1.0
+
+
+def _factors(n=6000, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.stack([rng.integers(0, k, n) for k in (3, 6, 10, 8)], axis=1)
+
+
+def test_identity_code_has_mig_near_one_and_factor_vae_one():
+    factors = _factors()
+    codes = factors.astype(np.float32) + np.random.default_rng(1).normal(0, 0.01, factors.shape)
+    assert evaluate.mig(codes, factors) > 0.95
+    assert evaluate.factor_vae(codes, factors, np.random.default_rng(2)) == 1.0
+
+
+def test_independent_random_code_scores_near_zero_mig_and_chance_factor_vae():
+    factors = _factors()
+    codes = np.random.default_rng(3).normal(size=(len(factors), 5))
+    assert evaluate.mig(codes, factors) < 0.02
+    # Votes go to random codes: the majority classifier is right about as often as chance (1/4 here),
+    # never near 1.
+    assert evaluate.factor_vae(codes, factors, np.random.default_rng(4)) < 0.45
+
+
+def test_a_factor_captured_by_two_codes_has_no_gap():
+    factors = _factors()
+    separate = factors.astype(float)
+    duplicated = np.concatenate([separate, separate[:, :1]], axis=1)  # factor 0 in two codes
+    # MIG's gap for factor 0 is 0, the other three stay ~1: the mean falls by about a quarter.
+    assert evaluate.mig(duplicated, factors) == pytest.approx(evaluate.mig(separate, factors) - 0.25, abs=0.02)

@@ -165,6 +165,8 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     assert {"info_lb"} | {f"info_lb/{c}" for c in codes} <= set(evaluation)
     # shapes has labels (the shape): Q's Cat(3) against them, between chance (best class) and 1.
     assert 1 / 3 <= evaluation["categorical_accuracy"] == evaluation["categorical_accuracy/cat0"] <= 1
+    # shapes has ground-truth factors: MIG and FactorVAE of Q's representation of real images.
+    assert 0 <= evaluation["mig"] <= 1 and 0 <= evaluation["factor_vae"] <= 1
     assert evaluation["info_lb"] == pytest.approx(sum(evaluation[f"info_lb/{c}"] for c in codes), rel=1e-5)
     assert result["eval/info_lb"] == pytest.approx(evaluation["info_lb"])
 
