@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 from scipy import optimize
+from sklearn.metrics import mutual_info_score
 
 from infogan_tf import losses
 from infogan_tf.latent import LatentSpec
@@ -85,8 +86,6 @@ def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> float:
     two codes with the highest mutual information with it (codes discretised into `bins` bins),
     divided by the factor's entropy; the mean over factors (constant factors are skipped).
     """
-    from sklearn.metrics import mutual_info_score
-
     codes, factors = np.asarray(codes), np.asarray(factors)
     if codes.ndim != 2 or codes.shape[1] < 2 or len(codes) != len(factors):
         raise ValueError(f"mig needs codes [N, C>=2] and factors [N, F], not {codes.shape} and {factors.shape}.")
