@@ -14,21 +14,11 @@ import os
 import statistics
 import time
 
-import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-
-def _inputs(spec: dict, batch: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    inputs = {}
-    if spec["noise_dim"]:
-        inputs["z"] = rng.uniform(-1, 1, (batch, spec["noise_dim"])).astype(np.float32)
-    if spec["categorical"]:
-        inputs["categorical"] = np.stack([rng.integers(0, k, batch) for k in spec["categorical"]], 1).astype(np.int32)
-    if spec["continuous"]:
-        inputs["continuous"] = rng.uniform(-1, 1, (batch, spec["continuous"])).astype(np.float32)
-    return inputs
+from infogan_tf import export
+from infogan_tf.latent import LatentSpec
 
 
 def _time(call, repeats: int) -> tuple[float, float, float]:
@@ -54,11 +44,12 @@ def main() -> None:
     saved_model = os.path.join(args.export_dir, version)
     with open(os.path.join(saved_model, "assets", "latent_spec.json")) as f:
         spec = json.load(f)
+    latent_spec = LatentSpec(spec["noise_dim"], tuple(spec["categorical"]), spec["continuous"])
     serve = tf.saved_model.load(saved_model).signatures["serving_default"]
     lite_dir = os.path.join(args.export_dir, "tflite")
     lite = sorted(f for f in os.listdir(lite_dir) if f.endswith(".tflite")) if os.path.isdir(lite_dir) else []
     for batch in (int(b) for b in args.batches.split(",")):
-        inputs = _inputs(spec, batch)
+        inputs = export.sample_inputs(latent_spec, batch)
         tensors = {k: tf.constant(v) for k, v in inputs.items()}
         median, low, high = _time(lambda tensors=tensors: serve(**tensors)["images"].numpy(), args.repeats)
         print(f"savedmodel batch={batch} median_ms={median:.3f} p10_ms={low:.3f} p90_ms={high:.3f}")

@@ -54,17 +54,11 @@ def categorical_accuracy(discriminator, spec: LatentSpec, images, labels, batch_
     """Q's most likely value of each categorical code on real `images` against integer `labels`,
     after matching values to labels (`matched_accuracy`): `categorical_accuracy/cat<i>` per code and
     `categorical_accuracy`, the best code's."""
-    logits = np.concatenate(
-        [
-            np.asarray(discriminator(images[i : i + batch_size], training=False)["cat_logits"])
-            for i in range(0, len(images), batch_size)
-        ]
-    )
-    results, start = {}, 0
-    for index, k in enumerate(spec.categorical):
-        predictions = np.argmax(logits[:, start : start + k], axis=-1)
-        results[f"categorical_accuracy/cat{index}"] = matched_accuracy(predictions, np.asarray(labels))
-        start += k
+    codes = representation(discriminator, spec, images, batch_size)
+    results = {
+        f"categorical_accuracy/cat{i}": matched_accuracy(codes[:, i].astype(np.int64), np.asarray(labels))
+        for i in range(len(spec.categorical))
+    }
     if results:
         results["categorical_accuracy"] = max(results.values())
     return results

@@ -205,7 +205,8 @@ def _next_version(export_dir: str) -> int:
     return max(versions, default=0) + 1
 
 
-def _sample_inputs(spec: LatentSpec, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
+def sample_inputs(spec: LatentSpec, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random `serving_default` inputs (continuous codes over the traversal range -2..2)."""
     rng = np.random.default_rng(seed)
     inputs = {}
     if spec.noise_dim:
@@ -232,7 +233,7 @@ def tflite_difference(model_path: str, serving_default, spec: LatentSpec, batch:
     loaded `serving_default` signature."""
     from ai_edge_litert.interpreter import Interpreter
 
-    inputs = _sample_inputs(spec, batch)
+    inputs = sample_inputs(spec, batch)
     runner = Interpreter(model_path=model_path).get_signature_runner("serving_default")
     lite = runner(**inputs)["images"]
     reference = serving_default(**inputs)["images"].numpy()

@@ -33,7 +33,7 @@ def _copy_model_weights(source, target) -> None:
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shapes_config() -> config_lib.Config:
     """The `shapes` preset (dcgan64 64x64x1, Cat(3) + 4 continuous) cut down to 4 fast steps."""
     return dataclasses.replace(

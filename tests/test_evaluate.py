@@ -42,7 +42,7 @@ class _OracleQ:
         labels = self.labels[images[:, 0].astype(int)]
         first = tf.one_hot(self.permutation[labels], len(self.permutation))
         second = tf.zeros([len(labels), self.k_other])  # an uninformative second code
-        return {"cat_logits": tf.concat([first, second], axis=1)}
+        return {"cat_logits": tf.concat([first, second], axis=1), "cont_mean": tf.zeros([len(labels), 1])}
 
 
 def test_categorical_accuracy_reports_each_code_and_the_best():

@@ -25,25 +25,16 @@ from infogan_tf.train import train_and_evaluate
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def run(tmp_path_factory, shapes_config):
     """A 2-step shapes run (Cat(3) + 4 continuous + noise) exported once: (workdir, export result, config)."""
     workdir = str(tmp_path_factory.mktemp("export") / "run")
-    config = dataclasses.replace(
-        config_lib.PRESETS["shapes"],
-        steps=2,
-        batch_size=8,
-        log_every=1,
-        checkpoint_every=2,
-        sample_every=2,
-        eval_every=2,
-        eval_samples=16,
-    )
+    config = dataclasses.replace(shapes_config, steps=2, log_every=1)
     train_and_evaluate(config, workdir)
     return workdir, export.export(workdir), config
 
 
 def _inputs(config, batch=5):
-    return export._sample_inputs(LatentSpec.from_config(config), batch, seed=7)
+    return export.sample_inputs(LatentSpec.from_config(config), batch, seed=7)
 
 
 def _keras_reference(workdir, inputs, images):
