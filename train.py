@@ -1,64 +1,24 @@
 """Trains InfoGAN: flags -> config -> `infogan_tf.train.train_and_evaluate(config, workdir)`.
 
-python train.py                       # shapes, the offline default (~10 min on 2 CPU cores)
+python train.py                       # shapes, the offline default (~14 min on 2 CPU cores)
 python train.py --steps=200 --workdir=/tmp/quick
 python train.py --dataset=chairs --manual_dir=DIR   # DIR holds rendered_chairs.tar
+python train.py --dataset=digits --info_weight_cat=0 --info_weight_cont=0 --workdir=runs/gan
+python train.py --dataset=digits --baseline_workdir=runs/gan   # figures/ show both runs
 """
 
-import dataclasses
+from absl import app
 
-from absl import app, flags, logging
+from infogan_tf import cli, train
 
-from infogan_tf import config as config_lib
-from infogan_tf import train
-
-FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "shapes", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
-flags.DEFINE_string("workdir", None, "Run directory (default runs/<dataset>); the same workdir resumes.")
-flags.DEFINE_string("data_dir", None, "TFDS data directory.")
-flags.DEFINE_string("manual_dir", None, "Folder with files downloaded by hand (chairs, faces, CelebA).")
-flags.DEFINE_string("data_path", None, "Image folder or .npz file for --dataset=folder/npz.")
-flags.DEFINE_boolean("download", None, "Let TFDS download the dataset.")
-flags.DEFINE_integer("steps", None, "Training steps.")
-flags.DEFINE_integer("batch_size", None, "Global batch size, split over replicas.")
-flags.DEFINE_integer("seed", None, "Random seed.")
-flags.DEFINE_integer("noise_dim", None, "Size of the incompressible noise z.")
-flags.DEFINE_string("categorical", None, "Categorical codes: '10', '20,20,20,20', or '' for none.")
-flags.DEFINE_integer("continuous", None, "Number of Unif(-1, 1) continuous codes.")
-flags.DEFINE_float("info_weight_cat", None, "lambda for categorical codes (0 with cont = regular GAN).")
-flags.DEFINE_float("info_weight_cont", None, "lambda for continuous codes.")
-flags.DEFINE_enum("q_std", None, config_lib.Q_STD, "Q's Gaussian sigma: fixed (1) or learned.")
-flags.DEFINE_float("lr_g", None, "Generator Adam learning rate.")
-flags.DEFINE_float("lr_d", None, "Discriminator/Q Adam learning rate.")
-flags.DEFINE_enum("strategy", None, config_lib.STRATEGIES, "tf.distribute strategy.")
-flags.DEFINE_list("devices", None, "Devices to mirror over, e.g. /gpu:0,/gpu:1.")
-flags.DEFINE_integer("logical_cpus", None, "Split the host CPU into N logical devices (tests, demos).")
-flags.DEFINE_boolean("jit_compile", None, "XLA-compile the training step.")
-flags.DEFINE_enum("mixed_precision", None, config_lib.MIXED_PRECISION, "Mixed precision policy.")
-flags.DEFINE_integer("log_every", None, "Steps between progress lines and metrics.jsonl rows.")
-flags.DEFINE_integer("checkpoint_every", None, "Steps between checkpoints.")
-flags.DEFINE_integer("sample_every", None, "Steps between traversal images.")
-flags.DEFINE_integer("eval_every", None, "Steps between evaluations (eval.json).")
-flags.DEFINE_integer("eval_samples", None, "Fresh samples for the information bound in eval.json.")
-flags.DEFINE_boolean("deterministic", None, "Op determinism and fixed seeds.")
+FLAGS = cli.FLAGS
 
 
 def main(argv):
     del argv
-    # Only flags the user set override the dataset's preset; two need parsing.
-    parsed = ("dataset", "categorical", "devices")
-    names = [f.name for f in dataclasses.fields(config_lib.Config) if f.name in FLAGS and f.name not in parsed]
-    overrides = {name: FLAGS[name].value for name in names if FLAGS[name].value is not None}
-    if FLAGS.devices is not None:
-        overrides["devices"] = tuple(FLAGS.devices)
-    try:
-        if FLAGS.categorical is not None:
-            overrides["categorical"] = config_lib.parse_categorical(FLAGS.categorical)
-        config = config_lib.resolve(FLAGS.dataset, overrides)
-        train.train_and_evaluate(config, FLAGS.workdir or f"runs/{FLAGS.dataset}")
-    except config_lib.ConfigError as e:
-        logging.error("%s", e)
-        raise SystemExit(f"error: {e}") from None
+    cli.exit_on_config_error(
+        lambda: train.train_and_evaluate(cli.config_from_flags(), FLAGS.workdir or f"runs/{FLAGS.dataset}")
+    )
 
 
 if __name__ == "__main__":

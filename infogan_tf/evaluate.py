@@ -64,12 +64,24 @@ def categorical_accuracy(discriminator, spec: LatentSpec, images, labels, batch_
     return results
 
 
-def _discretize(codes: np.ndarray, bins: int = 20) -> np.ndarray:
+def discretize(codes: np.ndarray, bins: int = 20) -> np.ndarray:
     """Each column into `bins` equal-width bins over its range (disentanglement_lib's histogram)."""
     out = np.zeros(codes.shape, np.int64)
     for i in range(codes.shape[1]):
         edges = np.histogram(codes[:, i], bins)[1]
         out[:, i] = np.digitize(codes[:, i], edges[:-1])
+    return out
+
+
+def discrete_factors(factors: np.ndarray, max_values: int = 64, bins: int = 20) -> np.ndarray:
+    """Ground-truth factors [N, F] as integer classes: a column with at most `max_values` distinct
+    values keeps one class per value; a finer (continuous) one is cut into `bins` bins, as codes are."""
+    factors = np.asarray(factors)
+    out = discretize(factors, bins)
+    for j in range(factors.shape[1]):
+        values, classes = np.unique(factors[:, j], return_inverse=True)
+        if len(values) <= max_values:
+            out[:, j] = classes.ravel()
     return out
 
 
@@ -83,7 +95,7 @@ def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> float:
     codes, factors = np.asarray(codes), np.asarray(factors)
     if codes.ndim != 2 or codes.shape[1] < 2 or len(codes) != len(factors):
         raise ValueError(f"mig needs codes [N, C>=2] and factors [N, F], not {codes.shape} and {factors.shape}.")
-    discrete = _discretize(codes, bins)
+    discrete = discretize(codes, bins)
     gaps = []
     for j in range(factors.shape[1]):
         entropy = mutual_info_score(factors[:, j], factors[:, j])

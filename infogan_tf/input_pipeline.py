@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from infogan_tf import chairs, local_data, shapes
+from infogan_tf import chairs, evaluate, local_data, shapes
 from infogan_tf.config import Config, ConfigError
 
 
@@ -38,6 +38,12 @@ TFDS_DATASETS = {
     "svhn": ("svhn_cropped", "label", "test", 1),
     "celeba": ("celeb_a", None, "test", 1),  # 218x178: a central square, resized to 32x32
     "dsprites": ("dsprites", "label_shape", "train", 255),  # dSprites' pixels are 0/1; it has one split.
+}
+# Ground-truth factors (integer features) of the datasets that have them, for MIG and FactorVAE,
+# measured on the training split as disentanglement_lib does.
+FACTOR_FEATURES = {
+    "dsprites": ("label_shape", "label_scale", "label_orientation", "label_x_position", "label_y_position"),
+    "chairs": ("elevation", "azimuth"),  # the chair model is an identity, not a factor of variation
 }
 # TFDS downloads (and its prepared-data mirror) come from here; checked before a download starts.
 _DOWNLOAD_HOST = ("storage.googleapis.com", 443)
@@ -94,10 +100,14 @@ def _fit(image: tf.Tensor, image_shape, scale: int = 1) -> tf.Tensor:
 
 
 def _to_arrays(ds: tf.data.Dataset, config: Config, label_key, scale: int, limit=None):
-    """Decodes a TFDS split once into uint8 images [N, H, W, C] resized to --image_shape, and labels."""
+    """Decodes a TFDS split once into uint8 images [N, H, W, C] resized to --image_shape, and labels:
+    [N] for one feature name `label_key`, [N, F] for a tuple of F names, -1s for None."""
 
     def convert(example):
-        label = example[label_key] if label_key else tf.constant(-1, tf.int64)
+        if isinstance(label_key, tuple):  # several integer features: factors [F]
+            label = tf.stack([tf.cast(example[key], tf.int64) for key in label_key])
+        else:
+            label = example[label_key] if label_key else tf.constant(-1, tf.int64)
         return _fit(example["image"], config.image_shape, scale), label
 
     if limit is not None:
@@ -111,8 +121,9 @@ def _to_arrays(ds: tf.data.Dataset, config: Config, label_key, scale: int, limit
     return np.concatenate(images), np.concatenate(labels)
 
 
-# Read from --data_path; npz and folder take their image shape from the data, faces keeps its preset's.
-LOCAL_DATASETS = ("npz", "folder", "faces")
+# Read from this machine: --data_path for npz, folder (their image shape from the data) and faces (its
+# preset's); digits from scikit-learn.
+LOCAL_DATASETS = ("npz", "folder", "faces", "digits")
 # Image side -> the architecture built for it (DESIGN.md); other sides are resized to the nearest.
 _SIZE_ARCHITECTURES = {28: "mnist", 32: "svhn", 64: "dcgan64"}
 
@@ -120,6 +131,8 @@ _SIZE_ARCHITECTURES = {28: "mnist", 32: "svhn", 64: "dcgan64"}
 @functools.lru_cache(maxsize=1)
 def _load_local_cached(dataset: str, path: str, modified: float):
     del modified  # part of the cache key only
+    if dataset == "digits":
+        return local_data.load_digits()
     if dataset == "npz":
         return local_data.load_npz(path)
     images, labels, _ = local_data.load_folder(path, dataset=dataset)
@@ -127,7 +140,7 @@ def _load_local_cached(dataset: str, path: str, modified: float):
 
 
 def _load_local(config: Config):
-    """(images, labels, factors) of --dataset=npz|folder|faces, read once per file version."""
+    """(images, labels, factors) of a LOCAL_DATASETS dataset, read once per file version."""
     path = config.data_path
     modified = os.path.getmtime(path) if path and os.path.exists(path) else 0.0
     return _load_local_cached(config.dataset, path, modified)
@@ -191,7 +204,33 @@ def factor_eval_set(config: Config, num_examples: int):
     if config.dataset == "shapes":
         example = next(iter(shapes.dataset(num_examples, config.seed + 4)))
         return example["image"].numpy(), example["factors"].numpy()
+    if config.dataset in FACTOR_FEATURES:
+        if config.dataset == "chairs":
+            ds, scale = chairs_builder(config).as_dataset(split="train"), 1
+        else:
+            name, _, _, scale = TFDS_DATASETS[config.dataset]
+            ds = _tfds_split(config, name, "train")
+        subset = _uniform_subset(ds, num_examples, config.seed + 4)
+        images, factors = _to_arrays(subset, config, FACTOR_FEATURES[config.dataset], scale)
+        return images.astype(np.float32) / 255.0, factors
+    if config.dataset in LOCAL_DATASETS:
+        images, _, factors = _local_arrays(config)
+        if factors is not None:
+            chosen = np.random.default_rng(config.seed + 4).permutation(len(images))[:num_examples]
+            return images[chosen].astype(np.float32) / 255.0, evaluate.discrete_factors(factors[chosen])
     return None
+
+
+def _uniform_subset(ds: tf.data.Dataset, num_examples: int, seed: int) -> tf.data.Dataset:
+    """`num_examples` examples of `ds` drawn uniformly without replacement (all when it has fewer), in
+    the dataset's order: one pass that keeps the chosen indices, never the whole dataset in memory."""
+    total = int(ds.cardinality())
+    if total < 0:  # unknown: count once
+        total = int(ds.reduce(np.int64(0), lambda count, _: count + 1))
+    chosen = np.zeros(total, bool)
+    chosen[np.random.default_rng(seed).choice(total, min(num_examples, total), replace=False)] = True
+    chosen = tf.constant(chosen)
+    return ds.enumerate().filter(lambda i, _: tf.gather(chosen, i)).map(lambda _, example: example)
 
 
 def labelled_eval_set(config: Config, num_examples: int):

@@ -17,7 +17,7 @@ import tensorflow as tf
 from absl import logging
 
 from infogan_tf import config as config_lib
-from infogan_tf import distribution, evaluate, input_pipeline, losses, visualize
+from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, visualize
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import build_models
 
@@ -167,7 +167,8 @@ def _truncate_metrics(path: str, step: int) -> None:
         f.writelines(lines)
 
 
-def _write_json(path: str, values: dict) -> None:
+def write_json(path: str, values: dict) -> None:
+    """Writes `values` as JSON atomically (readers never see half a file)."""
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(values, f, indent=2, sort_keys=True)
@@ -180,6 +181,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     Returns the final metrics and evaluation.
     """
     config_lib.validate(config)
+    figures.check_baseline(config.baseline_workdir)
     config = input_pipeline.adapt_config(config)  # npz/folder: image shape and architecture from the data
     if config.mixed_precision != "none":
         keras.mixed_precision.set_global_policy(
@@ -241,6 +243,8 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
             for code, grid in grids.items():
                 visualize.write_png(os.path.join(workdir, "samples", f"{code}_step{at:07d}.png"), grid)
                 tf.summary.image(f"traversal/{code}", grid[None])
+        # After the log row of this step, so the L_I curve reaches it.
+        figures.write_run_figures(workdir, config.baseline_workdir)
 
     def write_eval(at: int) -> dict[str, float]:
         results = evaluate.info_bound(
@@ -255,7 +259,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         if with_factors is not None:
             results.update(evaluate.disentanglement(model.discriminator, spec, *with_factors, seed=config.seed))
         results["step"] = at
-        _write_json(os.path.join(workdir, "eval.json"), results)
+        write_json(os.path.join(workdir, "eval.json"), results)
         with writer.as_default(step=at):
             for name, value in results.items():
                 if name != "step":

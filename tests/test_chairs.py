@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import json
 import logging
 import os
 import subprocess
@@ -163,5 +164,9 @@ def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert (workdir / "eval.json").exists() and (workdir / "samples" / "cat3_step0000002.png").exists()
+    assert (workdir / "samples" / "cat3_step0000002.png").exists()
     assert "step 2/2" in done.stderr
+    # MIG and FactorVAE against the renders' elevation and azimuth.
+    evaluation = json.loads((workdir / "eval.json").read_text())
+    assert 0 <= evaluation["mig"] <= 1 and 0 <= evaluation["factor_vae"] <= 1
+    assert (workdir / "figures" / "info_lb.png").exists() and (workdir / "figures" / "traversals.png").exists()

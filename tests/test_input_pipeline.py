@@ -65,6 +65,39 @@ def test_tfds_datasets_through_mock_data(tmp_path, dataset, shape):
         assert images.shape == (10, *shape) and labels.shape == (10,)
 
 
+def test_dsprites_factors_are_a_uniform_subset_with_all_five_labels(tmp_path):
+    config = dataclasses.replace(PRESETS["dsprites"], data_dir=str(tmp_path))
+    with tfds.testing.mock_data(num_examples=40):
+        images, factors = input_pipeline.factor_eval_set(config, 12)
+        again = input_pipeline.factor_eval_set(config, 12)
+        everything = input_pipeline.factor_eval_set(config, 1000)
+    assert images.shape == (12, 64, 64, 1) and factors.shape == (12, 5) and factors.dtype == np.int64
+    np.testing.assert_array_equal(factors, again[1])  # the same examples at every evaluation
+    assert len(everything[1]) == 40  # never more than the split holds
+    # Each chosen row is one of the split's rows, with its own labels.
+    rows = {tuple(row) for row in everything[1]}
+    assert all(tuple(row) in rows for row in factors)
+    assert PRESETS["mnist"].dataset not in input_pipeline.FACTOR_FEATURES
+
+
+def test_npz_factors_are_discretised_for_the_metrics(tmp_path):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (300, 28, 28), dtype=np.uint8)
+    images[:, 0, 0], images[:, 0, 1] = np.arange(300) % 256, np.arange(300) // 256
+    factors = np.stack([np.arange(300) % 3, rng.uniform(0, 1, 300)], axis=1)  # 3 classes; continuous
+    path = tmp_path / "f.npz"
+    np.savez(path, images=images, factors=factors)
+    config = input_pipeline.adapt_config(dataclasses.replace(PRESETS["npz"], data_path=str(path)))
+    chosen_images, discrete = input_pipeline.factor_eval_set(config, 200)
+    assert chosen_images.shape == (200, 28, 28, 1) and discrete.shape == (200, 2)
+    assert set(np.unique(discrete[:, 0])) == {0, 1, 2}
+    assert 15 <= len(np.unique(discrete[:, 1])) <= 20  # 20 equal-width bins
+    # The images keep their own factors: the first two pixels hold each image's row number.
+    for image, row in zip(chosen_images, discrete, strict=True):
+        pixels = np.round(image[0, :2, 0] * 255).astype(np.int64)
+        assert row[0] == (pixels[0] + 256 * pixels[1]) % 3
+
+
 def _online() -> bool:
     try:
         socket.create_connection(input_pipeline._DOWNLOAD_HOST, timeout=3).close()

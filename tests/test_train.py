@@ -217,10 +217,10 @@ def test_unsupported_distribution_options_fail_before_writing(shapes_config, tmp
     assert not workdir.exists()
 
 
-def _run_cli(*flags: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def _run_cli(*flags: str, timeout: float = 300, script: str = "train.py") -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.run(
-        [sys.executable, "train.py", *flags], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, script, *flags], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -250,14 +250,15 @@ def test_cli_mirrored_training_checkpoints_and_resumes(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "flags, flag_name",
+    "script, flags, flag_name",
     [
-        (["--categorical=abc"], "--categorical"),
-        (["--dataset=nope"], "--dataset"),
+        ("train.py", ["--categorical=abc"], "--categorical"),
+        ("train.py", ["--dataset=nope"], "--dataset"),
+        ("reproduce.py", ["--recipe=fig1", "--categorical="], "--recipe=fig1 needs a categorical code"),
     ],
 )
-def test_cli_reports_user_errors_in_one_line_without_traceback(tmp_path, flags, flag_name):
-    proc = _run_cli(*flags, f"--workdir={tmp_path / 'bad'}", timeout=120)
+def test_cli_reports_user_errors_in_one_line_without_traceback(tmp_path, script, flags, flag_name):
+    proc = _run_cli(*flags, f"--workdir={tmp_path / 'bad'}", timeout=120, script=script)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]

@@ -1,0 +1,64 @@
+"""The training flags, shared by `train.py` and `reproduce.py`: every `Config` field a user can set.
+
+Only flags the user set override the dataset's preset (`config_from_flags`).
+"""
+
+import dataclasses
+
+from absl import flags, logging
+
+from infogan_tf import config as config_lib
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("dataset", "shapes", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
+flags.DEFINE_string("workdir", None, "Run directory (default runs/<dataset>); the same workdir resumes.")
+flags.DEFINE_string("data_dir", None, "TFDS data directory.")
+flags.DEFINE_string("manual_dir", None, "Folder with files downloaded by hand (chairs, faces, CelebA).")
+flags.DEFINE_string("data_path", None, "Image folder or .npz file for --dataset=folder/npz.")
+flags.DEFINE_boolean("download", None, "Let TFDS download the dataset.")
+flags.DEFINE_integer("steps", None, "Training steps.")
+flags.DEFINE_integer("batch_size", None, "Global batch size, split over replicas.")
+flags.DEFINE_integer("seed", None, "Random seed.")
+flags.DEFINE_integer("noise_dim", None, "Size of the incompressible noise z.")
+flags.DEFINE_string("categorical", None, "Categorical codes: '10', '20,20,20,20', or '' for none.")
+flags.DEFINE_integer("continuous", None, "Number of Unif(-1, 1) continuous codes.")
+flags.DEFINE_float("info_weight_cat", None, "lambda for categorical codes (0 with cont = regular GAN).")
+flags.DEFINE_float("info_weight_cont", None, "lambda for continuous codes.")
+flags.DEFINE_enum("q_std", None, config_lib.Q_STD, "Q's Gaussian sigma: fixed (1) or learned.")
+flags.DEFINE_float("lr_g", None, "Generator Adam learning rate.")
+flags.DEFINE_float("lr_d", None, "Discriminator/Q Adam learning rate.")
+flags.DEFINE_enum("strategy", None, config_lib.STRATEGIES, "tf.distribute strategy.")
+flags.DEFINE_list("devices", None, "Devices to mirror over, e.g. /gpu:0,/gpu:1.")
+flags.DEFINE_integer("logical_cpus", None, "Split the host CPU into N logical devices (tests, demos).")
+flags.DEFINE_boolean("jit_compile", None, "XLA-compile the training step.")
+flags.DEFINE_enum("mixed_precision", None, config_lib.MIXED_PRECISION, "Mixed precision policy.")
+flags.DEFINE_integer("log_every", None, "Steps between progress lines and metrics.jsonl rows.")
+flags.DEFINE_integer("checkpoint_every", None, "Steps between checkpoints.")
+flags.DEFINE_integer("sample_every", None, "Steps between traversal images.")
+flags.DEFINE_integer("eval_every", None, "Steps between evaluations (eval.json).")
+flags.DEFINE_integer("eval_samples", None, "Fresh samples for the information bound in eval.json.")
+flags.DEFINE_boolean("deterministic", None, "Op determinism and fixed seeds.")
+flags.DEFINE_string(
+    "baseline_workdir", None, "Workdir of a lambda = 0 run whose curves the figures/ of this run show beside its own."
+)
+
+
+def config_from_flags(dataset: str | None = None) -> config_lib.Config:
+    """The preset of `dataset` (default --dataset) with the flags the user set applied."""
+    parsed = ("dataset", "categorical", "devices")  # need parsing or are handled apart
+    names = [f.name for f in dataclasses.fields(config_lib.Config) if f.name in FLAGS and f.name not in parsed]
+    overrides = {name: FLAGS[name].value for name in names if FLAGS[name].value is not None}
+    if FLAGS.devices is not None:
+        overrides["devices"] = tuple(FLAGS.devices)
+    if FLAGS.categorical is not None:
+        overrides["categorical"] = config_lib.parse_categorical(FLAGS.categorical)
+    return config_lib.resolve(dataset or FLAGS.dataset, overrides)
+
+
+def exit_on_config_error(function):
+    """Runs `function()`; a ConfigError becomes its one-line message and exit status 1."""
+    try:
+        return function()
+    except config_lib.ConfigError as error:
+        logging.error("%s", error)
+        raise SystemExit(f"error: {error}") from None
