@@ -1,6 +1,6 @@
 """Reproduction recipes: the paper's claims as one command each (`python reproduce.py --recipe=...`).
 
-- `fig1`: Fig. 1 and the unsupervised classification of Sec. 7.1. A regular GAN (lambda = 0, Q still
+- `fig1`: Fig. 1 and the unsupervised classification of Sec. 7.2. A regular GAN (lambda = 0, Q still
   trained) and InfoGAN with the MNIST setup, same seed and steps; L_I of Cat(10) against H(c) = ln 10 for
   both, and the categorical code's matched accuracy on the real labelled digits. `--dataset=digits`
   (scikit-learn's real handwritten digits, no download) or `--dataset=mnist` where TFDS can download.

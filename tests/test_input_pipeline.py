@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from infogan_tf import input_pipeline
+from infogan_tf import input_pipeline, recipes
 from infogan_tf.config import PRESETS, ConfigError
 
 
@@ -119,3 +119,13 @@ def test_unprepared_dataset_without_download_is_a_clear_error(tmp_path):
     config = dataclasses.replace(PRESETS["fashion_mnist"], data_dir=str(tmp_path), download=False)
     with pytest.raises(ConfigError, match=r"'fashion_mnist' is not prepared in .* and --download=false"):
         input_pipeline.train_dataset(config)
+
+
+@pytest.mark.skipif(_online(), reason="needs a machine without internet access")
+def test_fig1_recipe_on_mnist_reads_tfds_and_fails_fast_offline(tmp_path):
+    # The same recipe as on the real digits; here MNIST cannot be downloaded, so it stops at once.
+    base = dataclasses.replace(PRESETS["mnist"], data_dir=str(tmp_path / "tfds"), steps=2, batch_size=8)
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match=r"--dataset=mnist needs the TFDS dataset 'mnist'"):
+        recipes.fig1(base, str(tmp_path / "fig1"))
+    assert time.monotonic() - start < 10
