@@ -116,3 +116,5 @@ def test_seeds_recipe_aggregates_every_seed(tmp_path, monkeypatch):
     assert results["metrics"]["mig"]["per_seed"] == {"0": 0.1, "1": 0.3}
     table = recipes.seeds_table(results)
     assert "| 0.200 ± 0.100 | 0.600 ± 0.100 |" in table and "InfoGAN-CR (published, dSprites) | 0.37 | 0.88 |" in table
+    without_factors = {**results, "metrics": {"categorical_accuracy": results["metrics"]["mig"]}}
+    assert "published" not in recipes.seeds_table(without_factors)
