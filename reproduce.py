@@ -39,7 +39,7 @@ def main(argv):
             raise ConfigError(f"--seeds={','.join(FLAGS.seeds)} must be integers, e.g. 0,1,2.") from None
         return recipes.seeds(config, seed_list, workdir, FLAGS.docs_dir)
 
-    results = cli.exit_on_config_error(run)
+    results = cli.exit_on_user_error(run)
     logging.info("Results (%s/results.json):\n%s", workdir, json.dumps(results, indent=2, sort_keys=True))
     if FLAGS.recipe == "seeds":
         print(recipes.seeds_table(results))

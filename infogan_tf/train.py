@@ -7,9 +7,11 @@ the discriminator's body, so one optimiser updates body, D head and Q head on
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import re
 import time
 
 import keras
@@ -17,11 +19,15 @@ import tensorflow as tf
 from absl import logging
 
 from infogan_tf import config as config_lib
-from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, visualize
+from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, preemption, visualize
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import build_models
 
 TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or weight became NaN or infinite; nothing was saved after the last finite step."""
 
 
 class InfoGAN:
@@ -46,6 +52,8 @@ class InfoGAN:
             or (config.info_weight_cont == 0 and self.spec.continuous)
         )
         self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
+        # Set (from a signal-watching thread) to end the step loop after the step in flight.
+        self.stop_requested = tf.Variable(False, trainable=False, name="stop_requested")
         # XLA compiles the whole replica step; with several replicas its all-reduces (synchronised
         # BN, gradient aggregation) are merge calls that cannot sit inside a nested function.
         self._core_step = tf.function(self.replica_step, jit_compile=True) if config.jit_compile else self.replica_step
@@ -132,22 +140,44 @@ class InfoGAN:
         return self.strategy.experimental_distribute_values_from_function(slice_for)
 
     @tf.function
-    def _step_loop(self, iterator, num_steps: tf.Tensor) -> dict[str, tf.Tensor]:
+    def _step_loop(self, iterator, num_steps: tf.Tensor):
         metrics = {name: tf.constant(0.0) for name in self.metric_names}
+        done = tf.constant(0)
         for _ in tf.range(num_steps):
+            if self.stop_requested.read_value():
+                break
             per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)),))
             metrics = {
                 name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
                 for name in self.metric_names
             }
-        return metrics
+            done += 1
+            if not tf.reduce_all(tf.math.is_finite(tf.stack(list(metrics.values())))):
+                break  # this step's loss is not finite: its update must go no further
+        return metrics, done
 
-    def train_steps(self, iterator, num_steps) -> dict[str, tf.Tensor]:
-        """Runs `num_steps` steps in one `tf.function` call (a graph loop, no Python per step).
+    def train_steps(self, iterator, num_steps) -> tuple[dict[str, tf.Tensor], int]:
+        """Runs up to `num_steps` steps in one `tf.function` call (a graph loop, no Python per step).
 
-        Returns the last step's metrics, each the mean over the global batch.
+        Stops early after a step whose metrics are not finite, or when `stop_requested` is set.
+        Returns the last step's metrics (each the mean over the global batch) and the steps run.
         """
-        return self._step_loop(iterator, tf.constant(num_steps, tf.int32))
+        metrics, done = self._step_loop(iterator, tf.constant(num_steps, tf.int32))
+        return metrics, int(done)
+
+    @tf.function
+    def _weights_finite(self) -> tf.Tensor:
+        variables = self.generator.variables + self.discriminator.variables
+        return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+
+    def first_non_finite_weight(self) -> str | None:
+        """The path of the first G or D/Q variable holding a NaN or infinity, or None."""
+        if bool(self._weights_finite()):
+            return None
+        for variable in self.generator.variables + self.discriminator.variables:
+            if not tf.reduce_all(tf.math.is_finite(variable)):
+                return variable.path
+        return None
 
 
 def _format_duration(seconds: float) -> str:
@@ -165,6 +195,43 @@ def _truncate_metrics(path: str, step: int) -> None:
         lines = [line for line in f if line.strip() and json.loads(line)["step"] <= step]
     with open(path, "w") as f:
         f.writelines(lines)
+
+
+def _check_finite(model: InfoGAN, values: dict[str, float], at: int, manager: tf.train.CheckpointManager) -> None:
+    """Raises TrainingDiverged, naming the step and the value, if a loss or a weight is not finite."""
+    kept = f"the last checkpoint ({manager.latest_checkpoint or 'none yet'}) is kept"
+    advice = "lower --lr_g / --lr_d or check the data, then run again to resume from it"
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"{name} became {value} at step {at}; training stopped, {kept}; {advice}.")
+    bad = model.first_non_finite_weight()
+    if bad:
+        raise TrainingDiverged(f"weight {bad} became non-finite by step {at}; training stopped, {kept}; {advice}.")
+
+
+def _restore(checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager) -> str | None:
+    """Restores the newest readable checkpoint; an unreadable one (truncated, garbled) is skipped
+    with a warning. Returns its path, None for a fresh run; ConfigError if none can be read."""
+    directory = manager.directory
+    found = glob.glob(os.path.join(directory, "ckpt-*.index"))
+    numbered = sorted(found, key=lambda p: int(re.search(r"ckpt-(\d+)\.index$", p).group(1)))
+    candidates = [p[: -len(".index")] for p in numbered]
+    for path in reversed(candidates):
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+        except (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError) as error:
+            reason = str(error).strip().splitlines()[0][:200]
+            logging.warning("Checkpoint %s cannot be read (%s); trying the one before it.", path, reason)
+            continue
+        if path != candidates[-1]:
+            logging.warning("Resuming from %s, the newest checkpoint that could be read.", path)
+        return path
+    if candidates:
+        raise config_lib.ConfigError(
+            f"None of the {len(candidates)} checkpoints in {directory} can be read; move that folder away "
+            "to start the run over, or restore it from a backup."
+        )
+    return None
 
 
 def write_json(path: str, values: dict) -> None:
@@ -218,10 +285,11 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         rng=model.rng,
         data_iterator=iterator,
     )
+    # A garbled `checkpoint` state file is ignored by TF (with a warning); _restore finds checkpoints by name.
     manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        logging.info("Resumed from %s at step %d.", manager.latest_checkpoint, int(step))
+    restored = _restore(checkpoint, manager)
+    if restored:
+        logging.info("Resumed from %s at step %d.", restored, int(step))
     metrics_path = os.path.join(workdir, "metrics.jsonl")
     _truncate_metrics(metrics_path, int(step))
 
@@ -268,60 +336,69 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
 
     metrics, results = {}, {}
     start, last_time, last_step = time.time(), time.time(), int(step)
-    while int(step) < config.steps:
-        at = int(step)
-        # Run until the next step at which something is logged, saved or sampled.
-        chunk = min(
-            config.steps - at,
-            *(
-                cadence - at % cadence
-                for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
-            ),
-        )
-        values = model.train_steps(iterator, chunk)
-        step.assign_add(chunk)
-        at = int(step)
-        values = {name: float(value) for name, value in values.items()}
-        # Checked before anything is saved, so a checkpoint never holds diverged weights.
-        for name, value in values.items():
-            if not math.isfinite(value):
-                raise FloatingPointError(f"{name} became {value} at step {at}; the last checkpoint is kept.")
-        if every(config.log_every, at):
-            now = time.time()
-            metrics = dict(values)
-            images_per_sec = (at - last_step) * config.batch_size / max(now - last_time, 1e-9)
-            metrics.update(
-                step=at,
-                info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
-                images_per_sec=images_per_sec,
-                elapsed_s=now - start,
-                **{f"entropy/{c}": h for c, h in entropies.items()},
+    with preemption.StopOnSignals(model.stop_requested) as stop:
+        while int(step) < config.steps:
+            at = int(step)
+            # Run until the next step at which something is logged, saved or sampled.
+            chunk = min(
+                config.steps - at,
+                *(
+                    cadence - at % cadence
+                    for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
+                ),
             )
-            with open(metrics_path, "a") as f:
-                f.write(json.dumps(metrics, sort_keys=True) + "\n")
-            with writer.as_default(step=at):
-                for name, value in metrics.items():
-                    if name != "step":
-                        tf.summary.scalar(name, value)
-            eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
-            codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
-            logging.info(
-                "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s | %.0f img/s | ETA %s",
-                at,
-                config.steps,
-                metrics["d_loss"],
-                metrics["g_loss"],
-                codes,
-                images_per_sec,
-                _format_duration(eta),
-            )
-            last_time, last_step = now, at
-        if every(config.checkpoint_every, at):
-            manager.save(checkpoint_number=at)
-        if every(config.sample_every, at):
-            write_samples(at)
-        if every(config.eval_every, at):
-            results = write_eval(at)
+            values, done = model.train_steps(iterator, chunk)
+            step.assign_add(done)
+            at = int(step)
+            values = {name: float(value) for name, value in values.items()}
+            # Checked before anything is saved, so a checkpoint never holds diverged weights.
+            _check_finite(model, values, at, manager)
+            if done < chunk:  # stopped by a signal: save where we are and return
+                stopped_by = stop.received or "a stop request"
+                manager.save(checkpoint_number=at)
+                logging.warning(
+                    "%s at step %d: checkpoint saved to %s; run the same command to resume.",
+                    stopped_by,
+                    at,
+                    manager.latest_checkpoint,
+                )
+                break
+            if every(config.log_every, at):
+                now = time.time()
+                metrics = dict(values)
+                images_per_sec = (at - last_step) * config.batch_size / max(now - last_time, 1e-9)
+                metrics.update(
+                    step=at,
+                    info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
+                    images_per_sec=images_per_sec,
+                    elapsed_s=now - start,
+                    **{f"entropy/{c}": h for c, h in entropies.items()},
+                )
+                with open(metrics_path, "a") as f:
+                    f.write(json.dumps(metrics, sort_keys=True) + "\n")
+                with writer.as_default(step=at):
+                    for name, value in metrics.items():
+                        if name != "step":
+                            tf.summary.scalar(name, value)
+                eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
+                codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
+                logging.info(
+                    "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s | %.0f img/s | ETA %s",
+                    at,
+                    config.steps,
+                    metrics["d_loss"],
+                    metrics["g_loss"],
+                    codes,
+                    images_per_sec,
+                    _format_duration(eta),
+                )
+                last_time, last_step = now, at
+            if every(config.checkpoint_every, at):
+                manager.save(checkpoint_number=at)
+            if every(config.sample_every, at):
+                write_samples(at)
+            if every(config.eval_every, at):
+                results = write_eval(at)
     writer.flush()
     if not results and int(step) >= config.steps:
         results = write_eval(int(step))
