@@ -8,13 +8,17 @@ the discriminator's body, so one optimiser updates body, D head and Q head on
 from __future__ import annotations
 
 import glob
+import hashlib
 import json
 import math
 import os
 import re
+import shutil
+import tempfile
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -54,6 +58,7 @@ class InfoGAN:
         self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
         # Set (from a signal-watching thread) to end the step loop after the step in flight.
         self.stop_requested = tf.Variable(False, trainable=False, name="stop_requested")
+        self.workers = distribution.worker_count(strategy)
         # XLA compiles the whole replica step; with several replicas its all-reduces (synchronised
         # BN, gradient aggregation) are merge calls that cannot sit inside a nested function.
         self._core_step = tf.function(self.replica_step, jit_compile=True) if config.jit_compile else self.replica_step
@@ -144,7 +149,7 @@ class InfoGAN:
         metrics = {name: tf.constant(0.0) for name in self.metric_names}
         done = tf.constant(0)
         for _ in tf.range(num_steps):
-            if self.stop_requested.read_value():
+            if self._stop_now():
                 break
             per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)),))
             metrics = {
@@ -155,6 +160,22 @@ class InfoGAN:
             if not tf.reduce_all(tf.math.is_finite(tf.stack(list(metrics.values())))):
                 break  # this step's loss is not finite: its update must go no further
         return metrics, done
+
+    def _stop_now(self) -> tf.Tensor:
+        """Whether to stop before the next step. Across workers it must be one decision (a worker
+        leaving the loop alone would block the others in their next all-reduce), so there it is
+        any worker's flag, gathered by an all-reduce."""
+        if self.workers == 1:
+            return self.stop_requested.read_value()
+        votes = self.strategy.run(lambda: tf.cast(self.stop_requested.read_value(), tf.float32))
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, votes, axis=None) > 0
+
+    def fingerprint(self) -> str:
+        """A short hash of every G and D/Q variable: equal across workers when they are in sync."""
+        digest = hashlib.sha256()
+        for variable in self.generator.variables + self.discriminator.variables:
+            digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+        return digest.hexdigest()[:16]
 
     def train_steps(self, iterator, num_steps) -> tuple[dict[str, tf.Tensor], int]:
         """Runs up to `num_steps` steps in one `tf.function` call (a graph loop, no Python per step).
@@ -209,10 +230,9 @@ def _check_finite(model: InfoGAN, values: dict[str, float], at: int, manager: tf
         raise TrainingDiverged(f"weight {bad} became non-finite by step {at}; training stopped, {kept}; {advice}.")
 
 
-def _restore(checkpoint: tf.train.Checkpoint, manager: tf.train.CheckpointManager) -> str | None:
+def _restore(checkpoint: tf.train.Checkpoint, directory: str) -> str | None:
     """Restores the newest readable checkpoint; an unreadable one (truncated, garbled) is skipped
     with a warning. Returns its path, None for a fresh run; ConfigError if none can be read."""
-    directory = manager.directory
     found = glob.glob(os.path.join(directory, "ckpt-*.index"))
     numbered = sorted(found, key=lambda p: int(re.search(r"ckpt-(\d+)\.index$", p).group(1)))
     candidates = [p[: -len(".index")] for p in numbered]
@@ -268,9 +288,15 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
             f"--jit_compile=true runs on one device only; it cannot compile the {replicas}-replica step "
             "(drop --jit_compile or use --strategy=default)."
         )
-    config_lib.write_or_check(config, workdir)
-    for sub in ("checkpoints", "samples", "tensorboard"):
-        os.makedirs(os.path.join(workdir, sub), exist_ok=True)
+    # Only the chief writes the workdir; other workers save their (identical) checkpoints to a
+    # temporary directory, as every worker must take part in a save, and read the chief's on resume.
+    chief = distribution.is_chief(strategy)
+    if chief:
+        config_lib.write_or_check(config, workdir)
+        for sub in ("checkpoints", "samples", "tensorboard"):
+            os.makedirs(os.path.join(workdir, sub), exist_ok=True)
+    checkpoint_dir = os.path.join(workdir, "checkpoints")
+    save_dir = checkpoint_dir if chief else tempfile.mkdtemp(prefix="infogan-worker-checkpoints-")
 
     model = InfoGAN(config, strategy)
     dataset = input_pipeline.train_dataset(config)
@@ -286,24 +312,31 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         data_iterator=iterator,
     )
     # A garbled `checkpoint` state file is ignored by TF (with a warning); _restore finds checkpoints by name.
-    manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=3)
-    restored = _restore(checkpoint, manager)
+    manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=3)
+    restored = _restore(checkpoint, checkpoint_dir)
     if restored:
         logging.info("Resumed from %s at step %d.", restored, int(step))
     metrics_path = os.path.join(workdir, "metrics.jsonl")
-    _truncate_metrics(metrics_path, int(step))
+    if chief:
+        _truncate_metrics(metrics_path, int(step))
 
     spec = model.spec
     entropies = spec.entropies()
     # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
     traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
-    # Ground-truth factors for MIG / FactorVAE: 4x the samples, so each factor value has examples.
-    with_factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
+    if chief:
+        writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+        labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
+        # Ground-truth factors for MIG / FactorVAE: 4x the samples, so each factor value has examples.
+        with_factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
+    else:
+        writer, labelled, with_factors = tf.summary.create_noop_writer(), None, None
 
     def every(cadence: int, at: int) -> bool:
         return at % cadence == 0 or at == config.steps
+
+    def chief_every(cadence: int, at: int) -> bool:
+        return chief and every(cadence, at)
 
     def write_samples(at: int) -> None:
         grids = visualize.traversal_grids(model.generator, spec, traversal_base)
@@ -374,8 +407,9 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                     elapsed_s=now - start,
                     **{f"entropy/{c}": h for c, h in entropies.items()},
                 )
-                with open(metrics_path, "a") as f:
-                    f.write(json.dumps(metrics, sort_keys=True) + "\n")
+                if chief:
+                    with open(metrics_path, "a") as f:
+                        f.write(json.dumps(metrics, sort_keys=True) + "\n")
                 with writer.as_default(step=at):
                     for name, value in metrics.items():
                         if name != "step":
@@ -395,11 +429,14 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                 last_time, last_step = now, at
             if every(config.checkpoint_every, at):
                 manager.save(checkpoint_number=at)
-            if every(config.sample_every, at):
+            if chief_every(config.sample_every, at):
                 write_samples(at)
-            if every(config.eval_every, at):
+            if chief_every(config.eval_every, at):
                 results = write_eval(at)
     writer.flush()
-    if not results and int(step) >= config.steps:
+    if chief and not results and int(step) >= config.steps:
         results = write_eval(int(step))
+    if not chief:
+        shutil.rmtree(save_dir, ignore_errors=True)
+    logging.info("Weights at step %d: fingerprint %s.", int(step), model.fingerprint())
     return {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
