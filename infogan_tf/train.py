@@ -292,14 +292,16 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     # temporary directory, as every worker must take part in a save, and read the chief's on resume.
     chief = distribution.is_chief(strategy)
     if chief:
+        config_lib.check_workdir(config, workdir)
+    model = InfoGAN(config, strategy)
+    dataset = input_pipeline.train_dataset(config)  # data errors, too, come before anything is written
+    if chief:
         config_lib.write_or_check(config, workdir)
         for sub in ("checkpoints", "samples", "tensorboard"):
             os.makedirs(os.path.join(workdir, sub), exist_ok=True)
     checkpoint_dir = os.path.join(workdir, "checkpoints")
     save_dir = checkpoint_dir if chief else tempfile.mkdtemp(prefix="infogan-worker-checkpoints-")
 
-    model = InfoGAN(config, strategy)
-    dataset = input_pipeline.train_dataset(config)
     iterator = iter(dataset)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(
