@@ -265,7 +265,8 @@ def write_json(path: str, values: dict) -> None:
 def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, float]:
     """Trains (resuming from `workdir/checkpoints` when present) and writes every workdir artifact.
 
-    Returns the final metrics and evaluation.
+    Returns the final metrics and evaluation; with `stopped_by` (e.g. "SIGTERM") when a signal
+    stopped the run early, after saving a checkpoint.
     """
     config_lib.validate(config)
     figures.check_baseline(config.baseline_workdir)
@@ -369,7 +370,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                     tf.summary.scalar(f"eval/{name}", value)
         return results
 
-    metrics, results = {}, {}
+    metrics, results, stopped_by = {}, {}, None
     start, last_time, last_step = time.time(), time.time(), int(step)
     with preemption.StopOnSignals(model.stop_requested) as stop:
         while int(step) < config.steps:
@@ -390,6 +391,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
             _check_finite(model, values, at, manager)
             if done < chunk:  # stopped by a signal: save where we are and return
                 stopped_by = stop.received or "a stop request"
+                metrics = {**values, "step": at}
                 manager.save(checkpoint_number=at)
                 logging.warning(
                     "%s at step %d: checkpoint saved to %s; run the same command to resume.",
@@ -441,4 +443,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     if not chief:
         shutil.rmtree(save_dir, ignore_errors=True)
     logging.info("Weights at step %d: fingerprint %s.", int(step), model.fingerprint())
-    return {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
+    outcome = {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
+    if stopped_by:
+        outcome["stopped_by"] = stopped_by
+    return outcome
