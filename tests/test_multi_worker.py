@@ -31,11 +31,11 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-def _run_workers(command: list[str], timeout: float = 240) -> list[subprocess.CompletedProcess]:
-    """Runs `command` as worker 0 and worker 1 of one cluster; kills both at the timeout."""
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+def _run_workers(commands: list[list[str]], timeout: float = 240) -> list[subprocess.CompletedProcess]:
+    """Runs commands[i] as worker i of one cluster on 127.0.0.1; SIGKILLs every worker at the timeout."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(len(commands))]}
     processes = []
-    for index in range(2):
+    for index, command in enumerate(commands):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         env = dict(os.environ, TF_CONFIG=tf_config, TF_CPP_MIN_LOG_LEVEL="2")
         processes.append(
@@ -66,19 +66,8 @@ def test_two_workers_make_the_same_update_as_one_device(tmp_path):
     script = os.path.join(REPO_ROOT, "tests", "helpers", "multi_worker_step.py")
     outputs = [tmp_path / "worker0.npz", tmp_path / "worker1.npz"]
     command = [sys.executable, script, str(tmp_path / "initial.npz")]
-    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
-    processes = []
-    try:
-        for index, out in enumerate(outputs):
-            tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-            env = dict(os.environ, TF_CONFIG=tf_config, TF_CPP_MIN_LOG_LEVEL="2")
-            processes.append(subprocess.Popen([*command, str(out)], cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE))
-        for process in processes:
-            _, stderr = process.communicate(timeout=240)
-            assert process.returncode == 0, stderr.decode()[-3000:]
-    finally:
-        for process in processes:
-            process.kill()
+    for worker in _run_workers([[*command, str(out)] for out in outputs]):
+        assert worker.returncode == 0, worker.stderr[-3000:]
     workers = [np.load(out) for out in outputs]
     largest_update = 0.0
     for i, variable in enumerate(variables):
@@ -92,7 +81,8 @@ def test_train_py_on_two_workers_stays_in_sync_and_only_the_chief_writes(tmp_pat
     workdir = tmp_path / "run"
     flags = ["--strategy=multi_worker", "--steps=3", "--batch_size=8", "--noise_dim=4", "--continuous=1"]
     flags += ["--log_every=1", "--checkpoint_every=2", "--sample_every=3", "--eval_every=3", "--eval_samples=16"]
-    chief, other = _run_workers([sys.executable, "train.py", f"--workdir={workdir}", *flags])
+    command = [sys.executable, "train.py", f"--workdir={workdir}", *flags]
+    chief, other = _run_workers([command, command])
     for worker in (chief, other):
         assert worker.returncode == 0, worker.stderr[-3000:]
     fingerprints = [re.findall(r"Weights at step 3: fingerprint ([0-9a-f]+)", w.stderr) for w in (chief, other)]
