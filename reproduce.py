@@ -39,7 +39,11 @@ def main(argv):
             raise ConfigError(f"--seeds={','.join(FLAGS.seeds)} must be integers, e.g. 0,1,2.") from None
         return recipes.seeds(config, seed_list, workdir, FLAGS.docs_dir)
 
-    results = cli.exit_on_config_error(run)
+    try:
+        results = cli.exit_on_user_error(run)
+    except recipes.Interrupted as stopped:
+        logging.warning("%s", stopped)
+        return
     logging.info("Results (%s/results.json):\n%s", workdir, json.dumps(results, indent=2, sort_keys=True))
     if FLAGS.recipe == "seeds":
         print(recipes.seeds_table(results))

@@ -16,7 +16,7 @@ FLAGS = cli.FLAGS
 
 def main(argv):
     del argv
-    cli.exit_on_config_error(
+    cli.exit_on_user_error(
         lambda: train.train_and_evaluate(cli.config_from_flags(), FLAGS.workdir or f"runs/{FLAGS.dataset}")
     )
 

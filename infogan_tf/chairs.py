@@ -116,7 +116,8 @@ def _iter_files(source: str):
     try:
         archive = tarfile.open(source, "r:*")
     except (tarfile.TarError, OSError) as error:
-        raise ChairsError(f"{source} is not a readable tar file ({error}); download {URL} again.") from error
+        reason = " ".join(str(error).split())  # tarfile lists one reason per compression method, one per line
+        raise ChairsError(f"{source} is not a readable tar file ({reason}); download {URL} again.") from error
     with archive:
         try:
             for member in archive:

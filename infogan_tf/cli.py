@@ -8,6 +8,7 @@ import dataclasses
 from absl import flags, logging
 
 from infogan_tf import config as config_lib
+from infogan_tf.train import TrainingDiverged
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "shapes", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
@@ -55,10 +56,11 @@ def config_from_flags(dataset: str | None = None) -> config_lib.Config:
     return config_lib.resolve(dataset or FLAGS.dataset, overrides)
 
 
-def exit_on_config_error(function):
-    """Runs `function()`; a ConfigError becomes its one-line message and exit status 1."""
+def exit_on_user_error(function):
+    """Runs `function()`; a ConfigError or TrainingDiverged becomes its one-line message and exit
+    status 1 (no traceback: the message says what to do)."""
     try:
         return function()
-    except config_lib.ConfigError as error:
+    except (config_lib.ConfigError, TrainingDiverged) as error:
         logging.error("%s", error)
         raise SystemExit(f"error: {error}") from None

@@ -229,6 +229,17 @@ def validate(config: Config) -> None:
         (config.lr_g > 0 and config.lr_d > 0, "--lr_g and --lr_d must be positive."),
         (config.logical_cpus >= 0, "--logical_cpus must be zero (off) or a device count."),
         (config.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}."),
+        (config.eval_samples > 0, f"--eval_samples={config.eval_samples} must be a positive number of samples."),
+        (
+            not (config.devices and config.strategy in ("default", "multi_worker")),
+            f"--devices lists devices to mirror over, which --strategy={config.strategy} does not do; "
+            "use --strategy=mirrored (or auto), or drop --devices.",
+        ),
+        (
+            not (config.logical_cpus > 1 and config.strategy == "default"),
+            f"--logical_cpus={config.logical_cpus} splits the CPU for mirroring, which --strategy=default does "
+            "not do; use --strategy=mirrored (or auto), or drop --logical_cpus.",
+        ),
     ]
     for cadence in ("log_every", "checkpoint_every", "sample_every", "eval_every"):
         checks.append((getattr(config, cadence) > 0, f"--{cadence} must be a positive step count."))
@@ -237,8 +248,19 @@ def validate(config: Config) -> None:
             raise ConfigError(message)
 
 
-def write_or_check(config: Config, workdir: str) -> None:
-    """Writes `config.json`, or on resume checks the stored latent spec and architecture match."""
+def check_workdir(config: Config, workdir: str) -> None:
+    """Read-only, before a run writes anything: `workdir` can be written, and a `config.json` already
+    there (a run to resume) is for the same model (latent spec and architecture). ConfigError if not."""
+    if os.path.exists(workdir) and not os.path.isdir(workdir):
+        raise ConfigError(f"--workdir={workdir} is a file, not a directory; choose another --workdir.")
+    existing = os.path.abspath(workdir)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"--workdir={workdir} cannot be written ({existing} is not a writable directory); "
+            "choose a --workdir you can write to."
+        )
     path = os.path.join(workdir, "config.json")
     if os.path.exists(path):
         with open(path) as f:
@@ -253,6 +275,12 @@ def write_or_check(config: Config, workdir: str) -> None:
                 f"{path} was written for a different model ({stored.latent_fields}) than the flags ask "
                 f"for ({config.latent_fields}); use a new --workdir or the original flags."
             )
+
+
+def write_or_check(config: Config, workdir: str) -> None:
+    """`check_workdir`, then writes `config.json` (atomically)."""
+    check_workdir(config, workdir)
+    path = os.path.join(workdir, "config.json")
     os.makedirs(workdir, exist_ok=True)
     tmp = path + ".tmp"
     with open(tmp, "w") as f:

@@ -37,6 +37,48 @@ def _multi_worker_count() -> int:
     return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """True for the one task that writes the workdir: the chief, else worker 0, else a local strategy."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    jobs = resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in jobs
+
+
+def worker_count(strategy: tf.distribute.Strategy) -> int:
+    """How many processes take part (1 unless multi-worker)."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return 1
+    jobs = resolver.cluster_spec().as_dict()
+    return sum(len(jobs.get(job, [])) for job in ("chief", "worker"))
+
+
+def _multi_worker_strategy(config: Config) -> tf.distribute.Strategy:
+    if config.devices or config.logical_cpus > 1:
+        raise ConfigError(
+            "--strategy=multi_worker takes its devices from TF_CONFIG and each host's GPUs (or CPU); "
+            "drop --devices / --logical_cpus."
+        )
+    if _multi_worker_count() < 1:
+        raise ConfigError(
+            "--strategy=multi_worker needs the TF_CONFIG environment variable to name the cluster and this "
+            'task, e.g. {"cluster": {"worker": ["host1:2222", "host2:2222"]}, "task": {"type": "worker", '
+            '"index": 0}}.'
+        )
+    resolver = tf.distribute.cluster_resolver.TFConfigClusterResolver()
+    try:
+        return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+    except RuntimeError as error:  # "Collective ops must be configured at program startup"
+        raise ConfigError(
+            f"--strategy=multi_worker must start before any other TensorFlow work in its process ({error}); "
+            "run one train.py per worker."
+        ) from None
+
+
 def make_strategy(config: Config) -> tf.distribute.Strategy:
     """Returns the strategy the config asks for.
 
@@ -46,22 +88,19 @@ def make_strategy(config: Config) -> tf.distribute.Strategy:
     if config.logical_cpus:
         split_host_cpu(config.logical_cpus)
     kind = config.strategy
+    if kind == "auto" and _multi_worker_count() > 1:
+        kind = "multi_worker"
+    if kind == "multi_worker":
+        # Before anything initialises TensorFlow's runtime: collectives are configured at start-up.
+        return _multi_worker_strategy(config)
     gpus = tf.config.list_logical_devices("GPU")
     if kind == "auto":
-        if _multi_worker_count() > 1:
-            kind = "multi_worker"
-        elif config.devices or len(gpus) > 1 or config.logical_cpus > 1:
+        if config.devices or len(gpus) > 1 or config.logical_cpus > 1:
             kind = "mirrored"
         else:
             kind = "default"
     if kind == "default":
         return tf.distribute.get_strategy()
-    if kind == "multi_worker":
-        # Needs per-worker data shards and chief-only writing, which are not built yet.
-        raise ConfigError(
-            "--strategy=multi_worker (or TF_CONFIG naming several workers) is not supported yet; "
-            "use --strategy=mirrored on one host."
-        )
     devices = list(config.devices)
     if not devices:
         if len(gpus) > 1:

@@ -37,11 +37,17 @@ PUBLISHED_DSPRITES = {
 FIG1_FRACTION = 0.98
 
 
+class Interrupted(Exception):
+    """A signal stopped one of the recipe's runs (its checkpoint is saved); the recipe stops too."""
+
+
 def _train(config: config_lib.Config, workdir: str) -> dict:
     """Trains (or resumes, or only re-evaluates a finished run) and returns eval.json and the wall time."""
     start = time.time()
     keras.backend.clear_session()
-    train_and_evaluate(config, workdir)
+    outcome = train_and_evaluate(config, workdir)
+    if "stopped_by" in outcome:
+        raise Interrupted(f"{outcome['stopped_by']} stopped {workdir}; run the same command to resume the recipe.")
     with open(os.path.join(workdir, "eval.json")) as f:
         results = json.load(f)
     rows = figures.read_metrics(workdir)

@@ -7,21 +7,31 @@ the discriminator's body, so one optimiser updates body, D head and Q head on
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import json
 import math
 import os
+import re
+import shutil
+import tempfile
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from infogan_tf import config as config_lib
-from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, visualize
+from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, preemption, visualize
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import build_models
 
 TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or weight became NaN or infinite; nothing was saved after the last finite step."""
 
 
 class InfoGAN:
@@ -46,6 +56,9 @@ class InfoGAN:
             or (config.info_weight_cont == 0 and self.spec.continuous)
         )
         self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
+        # Set (from a signal-watching thread) to end the step loop after the step in flight.
+        self.stop_requested = tf.Variable(False, trainable=False, name="stop_requested")
+        self.workers = distribution.worker_count(strategy)
         # XLA compiles the whole replica step; with several replicas its all-reduces (synchronised
         # BN, gradient aggregation) are merge calls that cannot sit inside a nested function.
         self._core_step = tf.function(self.replica_step, jit_compile=True) if config.jit_compile else self.replica_step
@@ -132,22 +145,60 @@ class InfoGAN:
         return self.strategy.experimental_distribute_values_from_function(slice_for)
 
     @tf.function
-    def _step_loop(self, iterator, num_steps: tf.Tensor) -> dict[str, tf.Tensor]:
+    def _step_loop(self, iterator, num_steps: tf.Tensor):
         metrics = {name: tf.constant(0.0) for name in self.metric_names}
+        done = tf.constant(0)
         for _ in tf.range(num_steps):
+            if self._stop_now():
+                break
             per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)),))
             metrics = {
                 name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
                 for name in self.metric_names
             }
-        return metrics
+            done += 1
+            if not tf.reduce_all(tf.math.is_finite(tf.stack(list(metrics.values())))):
+                break  # this step's loss is not finite: its update must go no further
+        return metrics, done
 
-    def train_steps(self, iterator, num_steps) -> dict[str, tf.Tensor]:
-        """Runs `num_steps` steps in one `tf.function` call (a graph loop, no Python per step).
+    def _stop_now(self) -> tf.Tensor:
+        """Whether to stop before the next step. Across workers it must be one decision (a worker
+        leaving the loop alone would block the others in their next all-reduce), so there it is
+        any worker's flag, gathered by an all-reduce."""
+        if self.workers == 1:
+            return self.stop_requested.read_value()
+        votes = self.strategy.run(lambda: tf.cast(self.stop_requested.read_value(), tf.float32))
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, votes, axis=None) > 0
 
-        Returns the last step's metrics, each the mean over the global batch.
+    def fingerprint(self) -> str:
+        """A short hash of every G and D/Q variable: equal across workers when they are in sync."""
+        digest = hashlib.sha256()
+        for variable in self.generator.variables + self.discriminator.variables:
+            digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
+        return digest.hexdigest()[:16]
+
+    def train_steps(self, iterator, num_steps) -> tuple[dict[str, tf.Tensor], int]:
+        """Runs up to `num_steps` steps in one `tf.function` call (a graph loop, no Python per step).
+
+        Stops early after a step whose metrics are not finite, or when `stop_requested` is set.
+        Returns the last step's metrics (each the mean over the global batch) and the steps run.
         """
-        return self._step_loop(iterator, tf.constant(num_steps, tf.int32))
+        metrics, done = self._step_loop(iterator, tf.constant(num_steps, tf.int32))
+        return metrics, int(done)
+
+    @tf.function
+    def _weights_finite(self) -> tf.Tensor:
+        variables = self.generator.variables + self.discriminator.variables
+        return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+
+    def first_non_finite_weight(self) -> str | None:
+        """The path of the first G or D/Q variable holding a NaN or infinity, or None."""
+        if bool(self._weights_finite()):
+            return None
+        for variable in self.generator.variables + self.discriminator.variables:
+            if not tf.reduce_all(tf.math.is_finite(variable)):
+                return variable.path
+        return None
 
 
 def _format_duration(seconds: float) -> str:
@@ -167,6 +218,42 @@ def _truncate_metrics(path: str, step: int) -> None:
         f.writelines(lines)
 
 
+def _check_finite(model: InfoGAN, values: dict[str, float], at: int, manager: tf.train.CheckpointManager) -> None:
+    """Raises TrainingDiverged, naming the step and the value, if a loss or a weight is not finite."""
+    kept = f"the last checkpoint ({manager.latest_checkpoint or 'none yet'}) is kept"
+    advice = "lower --lr_g / --lr_d or check the data, then run again to resume from it"
+    for name, value in values.items():
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"{name} became {value} at step {at}; training stopped, {kept}; {advice}.")
+    bad = model.first_non_finite_weight()
+    if bad:
+        raise TrainingDiverged(f"weight {bad} became non-finite by step {at}; training stopped, {kept}; {advice}.")
+
+
+def _restore(checkpoint: tf.train.Checkpoint, directory: str) -> str | None:
+    """Restores the newest readable checkpoint; an unreadable one (truncated, garbled) is skipped
+    with a warning. Returns its path, None for a fresh run; ConfigError if none can be read."""
+    found = glob.glob(os.path.join(directory, "ckpt-*.index"))
+    numbered = sorted(found, key=lambda p: int(re.search(r"ckpt-(\d+)\.index$", p).group(1)))
+    candidates = [p[: -len(".index")] for p in numbered]
+    for path in reversed(candidates):
+        try:
+            checkpoint.restore(path).assert_existing_objects_matched()
+        except (tf.errors.OpError, ValueError, AssertionError, IndexError, OSError) as error:
+            reason = str(error).strip().splitlines()[0][:200]
+            logging.warning("Checkpoint %s cannot be read (%s); trying the one before it.", path, reason)
+            continue
+        if path != candidates[-1]:
+            logging.warning("Resuming from %s, the newest checkpoint that could be read.", path)
+        return path
+    if candidates:
+        raise config_lib.ConfigError(
+            f"None of the {len(candidates)} checkpoints in {directory} can be read; move that folder away "
+            "to start the run over, or restore it from a backup."
+        )
+    return None
+
+
 def write_json(path: str, values: dict) -> None:
     """Writes `values` as JSON atomically (readers never see half a file)."""
     tmp = path + ".tmp"
@@ -178,7 +265,8 @@ def write_json(path: str, values: dict) -> None:
 def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, float]:
     """Trains (resuming from `workdir/checkpoints` when present) and writes every workdir artifact.
 
-    Returns the final metrics and evaluation.
+    Returns the final metrics and evaluation; with `stopped_by` (e.g. "SIGTERM") when a signal
+    stopped the run early, after saving a checkpoint.
     """
     config_lib.validate(config)
     figures.check_baseline(config.baseline_workdir)
@@ -201,12 +289,20 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
             f"--jit_compile=true runs on one device only; it cannot compile the {replicas}-replica step "
             "(drop --jit_compile or use --strategy=default)."
         )
-    config_lib.write_or_check(config, workdir)
-    for sub in ("checkpoints", "samples", "tensorboard"):
-        os.makedirs(os.path.join(workdir, sub), exist_ok=True)
-
+    # Only the chief writes the workdir; other workers save their (identical) checkpoints to a
+    # temporary directory, as every worker must take part in a save, and read the chief's on resume.
+    chief = distribution.is_chief(strategy)
+    if chief:
+        config_lib.check_workdir(config, workdir)
     model = InfoGAN(config, strategy)
-    dataset = input_pipeline.train_dataset(config)
+    dataset = input_pipeline.train_dataset(config)  # data errors, too, come before anything is written
+    if chief:
+        config_lib.write_or_check(config, workdir)
+        for sub in ("checkpoints", "samples", "tensorboard"):
+            os.makedirs(os.path.join(workdir, sub), exist_ok=True)
+    checkpoint_dir = os.path.join(workdir, "checkpoints")
+    save_dir = checkpoint_dir if chief else tempfile.mkdtemp(prefix="infogan-worker-checkpoints-")
+
     iterator = iter(dataset)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
     checkpoint = tf.train.Checkpoint(
@@ -218,24 +314,32 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         rng=model.rng,
         data_iterator=iterator,
     )
-    manager = tf.train.CheckpointManager(checkpoint, os.path.join(workdir, "checkpoints"), max_to_keep=3)
-    if manager.latest_checkpoint:
-        checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-        logging.info("Resumed from %s at step %d.", manager.latest_checkpoint, int(step))
+    # A garbled `checkpoint` state file is ignored by TF (with a warning); _restore finds checkpoints by name.
+    manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=3)
+    restored = _restore(checkpoint, checkpoint_dir)
+    if restored:
+        logging.info("Resumed from %s at step %d.", restored, int(step))
     metrics_path = os.path.join(workdir, "metrics.jsonl")
-    _truncate_metrics(metrics_path, int(step))
+    if chief:
+        _truncate_metrics(metrics_path, int(step))
 
     spec = model.spec
     entropies = spec.entropies()
     # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
     traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
-    writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
-    # Ground-truth factors for MIG / FactorVAE: 4x the samples, so each factor value has examples.
-    with_factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
+    if chief:
+        writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+        labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
+        # Ground-truth factors for MIG / FactorVAE: 4x the samples, so each factor value has examples.
+        with_factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
+    else:
+        writer, labelled, with_factors = tf.summary.create_noop_writer(), None, None
 
     def every(cadence: int, at: int) -> bool:
         return at % cadence == 0 or at == config.steps
+
+    def chief_every(cadence: int, at: int) -> bool:
+        return chief and every(cadence, at)
 
     def write_samples(at: int) -> None:
         grids = visualize.traversal_grids(model.generator, spec, traversal_base)
@@ -266,63 +370,80 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                     tf.summary.scalar(f"eval/{name}", value)
         return results
 
-    metrics, results = {}, {}
+    metrics, results, stopped_by = {}, {}, None
     start, last_time, last_step = time.time(), time.time(), int(step)
-    while int(step) < config.steps:
-        at = int(step)
-        # Run until the next step at which something is logged, saved or sampled.
-        chunk = min(
-            config.steps - at,
-            *(
-                cadence - at % cadence
-                for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
-            ),
-        )
-        values = model.train_steps(iterator, chunk)
-        step.assign_add(chunk)
-        at = int(step)
-        values = {name: float(value) for name, value in values.items()}
-        # Checked before anything is saved, so a checkpoint never holds diverged weights.
-        for name, value in values.items():
-            if not math.isfinite(value):
-                raise FloatingPointError(f"{name} became {value} at step {at}; the last checkpoint is kept.")
-        if every(config.log_every, at):
-            now = time.time()
-            metrics = dict(values)
-            images_per_sec = (at - last_step) * config.batch_size / max(now - last_time, 1e-9)
-            metrics.update(
-                step=at,
-                info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
-                images_per_sec=images_per_sec,
-                elapsed_s=now - start,
-                **{f"entropy/{c}": h for c, h in entropies.items()},
+    with preemption.StopOnSignals(model.stop_requested) as stop:
+        while int(step) < config.steps:
+            at = int(step)
+            # Run until the next step at which something is logged, saved or sampled.
+            chunk = min(
+                config.steps - at,
+                *(
+                    cadence - at % cadence
+                    for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
+                ),
             )
-            with open(metrics_path, "a") as f:
-                f.write(json.dumps(metrics, sort_keys=True) + "\n")
-            with writer.as_default(step=at):
-                for name, value in metrics.items():
-                    if name != "step":
-                        tf.summary.scalar(name, value)
-            eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
-            codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
-            logging.info(
-                "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s | %.0f img/s | ETA %s",
-                at,
-                config.steps,
-                metrics["d_loss"],
-                metrics["g_loss"],
-                codes,
-                images_per_sec,
-                _format_duration(eta),
-            )
-            last_time, last_step = now, at
-        if every(config.checkpoint_every, at):
-            manager.save(checkpoint_number=at)
-        if every(config.sample_every, at):
-            write_samples(at)
-        if every(config.eval_every, at):
-            results = write_eval(at)
+            values, done = model.train_steps(iterator, chunk)
+            step.assign_add(done)
+            at = int(step)
+            values = {name: float(value) for name, value in values.items()}
+            # Checked before anything is saved, so a checkpoint never holds diverged weights.
+            _check_finite(model, values, at, manager)
+            if done < chunk:  # stopped by a signal: save where we are and return
+                stopped_by = stop.received or "a stop request"
+                metrics = {**values, "step": at}
+                manager.save(checkpoint_number=at)
+                logging.warning(
+                    "%s at step %d: checkpoint saved to %s; run the same command to resume.",
+                    stopped_by,
+                    at,
+                    manager.latest_checkpoint,
+                )
+                break
+            if every(config.log_every, at):
+                now = time.time()
+                metrics = dict(values)
+                images_per_sec = (at - last_step) * config.batch_size / max(now - last_time, 1e-9)
+                metrics.update(
+                    step=at,
+                    info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
+                    images_per_sec=images_per_sec,
+                    elapsed_s=now - start,
+                    **{f"entropy/{c}": h for c, h in entropies.items()},
+                )
+                if chief:
+                    with open(metrics_path, "a") as f:
+                        f.write(json.dumps(metrics, sort_keys=True) + "\n")
+                with writer.as_default(step=at):
+                    for name, value in metrics.items():
+                        if name != "step":
+                            tf.summary.scalar(name, value)
+                eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
+                codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
+                logging.info(
+                    "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s | %.0f img/s | ETA %s",
+                    at,
+                    config.steps,
+                    metrics["d_loss"],
+                    metrics["g_loss"],
+                    codes,
+                    images_per_sec,
+                    _format_duration(eta),
+                )
+                last_time, last_step = now, at
+            if every(config.checkpoint_every, at):
+                manager.save(checkpoint_number=at)
+            if chief_every(config.sample_every, at):
+                write_samples(at)
+            if chief_every(config.eval_every, at):
+                results = write_eval(at)
     writer.flush()
-    if not results and int(step) >= config.steps:
+    if chief and not results and int(step) >= config.steps:
         results = write_eval(int(step))
-    return {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
+    if not chief:
+        shutil.rmtree(save_dir, ignore_errors=True)
+    logging.info("Weights at step %d: fingerprint %s.", int(step), model.fingerprint())
+    outcome = {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
+    if stopped_by:
+        outcome["stopped_by"] = stopped_by
+    return outcome

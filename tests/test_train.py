@@ -194,8 +194,8 @@ def test_xla_step_trains(mnist_config):
     model = InfoGAN(config, tf.distribute.get_strategy())
     before = [v.numpy().copy() for v in model.generator.trainable_variables]
     images = tf.data.Dataset.from_tensors(tf.random.stateless_uniform([8, *config.image_shape], [1, 2])).repeat()
-    metrics = model.train_steps(iter(images), tf.constant(2))
-    assert all(math.isfinite(float(v)) for v in metrics.values())
+    metrics, done = model.train_steps(iter(images), 2)
+    assert done == 2 and all(math.isfinite(float(v)) for v in metrics.values())
     assert int(model.g_optimizer.iterations) == 2
     assert any(
         not np.array_equal(a, b.numpy()) for a, b in zip(before, model.generator.trainable_variables, strict=True)
