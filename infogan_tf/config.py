@@ -248,6 +248,20 @@ def validate(config: Config) -> None:
             raise ConfigError(message)
 
 
+def read_workdir_config(workdir: str) -> Config | None:
+    """The `config.json` a run wrote in `workdir`, None if there is none; ConfigError if unreadable."""
+    path = os.path.join(workdir, "config.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        try:
+            return Config.from_json(f.read())
+        except (ValueError, TypeError) as e:
+            raise ConfigError(
+                f"{path} is not a valid config file ({e}); move it away or use a new --workdir."
+            ) from None
+
+
 def check_workdir(config: Config, workdir: str) -> None:
     """Read-only, before a run writes anything: `workdir` can be written, and a `config.json` already
     there (a run to resume) is for the same model (latent spec and architecture). ConfigError if not."""
@@ -261,15 +275,9 @@ def check_workdir(config: Config, workdir: str) -> None:
             f"--workdir={workdir} cannot be written ({existing} is not a writable directory); "
             "choose a --workdir you can write to."
         )
-    path = os.path.join(workdir, "config.json")
-    if os.path.exists(path):
-        with open(path) as f:
-            try:
-                stored = Config.from_json(f.read())
-            except (ValueError, TypeError) as e:
-                raise ConfigError(
-                    f"{path} is not a valid config file ({e}); move it away or use a new --workdir."
-                ) from None
+    stored = read_workdir_config(workdir)
+    if stored is not None:
+        path = os.path.join(workdir, "config.json")
         if stored.latent_fields != config.latent_fields:
             raise ConfigError(
                 f"{path} was written for a different model ({stored.latent_fields}) than the flags ask "

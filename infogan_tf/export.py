@@ -41,14 +41,9 @@ TFLITE_VARIANTS = {
 
 def restore(workdir: str, checkpoint: str | None = None):
     """(config, generator, discriminator, checkpoint path) from a training workdir."""
-    path = os.path.join(workdir, "config.json")
-    if not os.path.isfile(path):
+    config = config_lib.read_workdir_config(workdir)
+    if config is None:
         raise ConfigError(f"--workdir={workdir} has no config.json; point it at a training run's workdir.")
-    with open(path) as f:
-        try:
-            config = config_lib.Config.from_json(f.read())
-        except (ValueError, TypeError) as error:
-            raise ConfigError(f"{path} is not a valid config file ({error}).") from None
     checkpoint = checkpoint or tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints"))
     if not checkpoint:
         raise ConfigError(f"--workdir={workdir} has no checkpoint yet; train first (python train.py --workdir=...).")
@@ -59,7 +54,7 @@ def restore(workdir: str, checkpoint: str | None = None):
     except (AssertionError, ValueError, tf.errors.OpError) as error:
         first_line = str(error).strip().splitlines()[0][:300]
         raise ConfigError(
-            f"--checkpoint={checkpoint} does not fit the model in {path} ({first_line}); "
+            f"--checkpoint={checkpoint} does not fit the model in {workdir}/config.json ({first_line}); "
             "use a checkpoint of this workdir."
         ) from None
     return config, generator, discriminator, checkpoint

@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from PIL import Image
 
-from infogan_tf.config import Config, ConfigError
+from infogan_tf.config import Config, ConfigError, read_workdir_config
 
 # Q's Gaussian with sigma = 1 on a Unif(-1, 1) code: L_I = ln 2 - ln(2 pi)/2 - E[(c - mu)^2]/2, so a
 # perfect Q reaches ln 2 - ln(2 pi)/2 and a Q that always answers 0 gets E[c^2] = 1/3 less half of it.
@@ -46,8 +46,10 @@ def read_metrics(workdir: str) -> list[dict]:
 
 
 def read_config(workdir: str) -> Config:
-    with open(os.path.join(workdir, "config.json")) as f:
-        return Config.from_json(f.read())
+    config = read_workdir_config(workdir)
+    if config is None:
+        raise ConfigError(f"{workdir} has no config.json; it is not a training workdir.")
+    return config
 
 
 def check_baseline(path: str | None) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from infogan_tf import figures
 from infogan_tf.train import InfoGAN
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -89,7 +90,7 @@ def test_train_py_on_two_workers_stays_in_sync_and_only_the_chief_writes(tmp_pat
     assert fingerprints[0] and fingerprints[0] == fingerprints[1]
     assert "step 3/3" in chief.stderr and "step 3/3" in other.stderr
     # The chief wrote everything once; the other worker wrote nothing in the workdir.
-    rows = [json.loads(line)["step"] for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    rows = [row["step"] for row in figures.read_metrics(str(workdir))]
     assert rows == [1, 2, 3]
     assert json.loads((workdir / "eval.json").read_text())["step"] == 3
     assert sorted(p.name for p in (workdir / "checkpoints").glob("*.index")) == ["ckpt-2.index", "ckpt-3.index"]

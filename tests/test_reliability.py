@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import json
 import logging
 import os
 import signal
@@ -17,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import config as config_lib
-from infogan_tf import input_pipeline, preemption
+from infogan_tf import figures, input_pipeline, preemption
 from infogan_tf.train import TrainingDiverged, train_and_evaluate
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,7 +64,7 @@ def test_unreadable_latest_checkpoint_falls_back_to_the_one_before(tiny, tmp_pat
     with caplog.at_level(logging.WARNING):
         train_and_evaluate(tiny, str(workdir))
     assert "ckpt-4 cannot be read" in caplog.text and "Resuming from" in caplog.text
-    rows = [json.loads(line)["step"] for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+    rows = [row["step"] for row in figures.read_metrics(str(workdir))]
     assert rows == [2, 4, 6]  # steps 3-4 were trained again from step 2, once each in the log
 
     # Nothing readable at all: a clear error, and the checkpoints are left where they are.
