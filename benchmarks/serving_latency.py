@@ -3,7 +3,8 @@
 python benchmarks/serving_latency.py --export_dir=runs/shapes/export [--version=N] [--repeats=50]
 
 Prints one line per (model, batch) with the median and the 10th-90th percentile per call, after
-warm-up calls, plus the files' sizes.
+warm-up calls, plus the files' sizes; then G's FLOPs per call and the time they take at this machine's
+float32 matmul rate (`infogan_tf.performance`), the floor a batch's latency is measured against.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-from infogan_tf import export
+from infogan_tf import export, models, performance
 from infogan_tf.latent import LatentSpec
 
 
@@ -58,6 +59,15 @@ def main() -> None:
             median, low, high = _time(lambda runner=runner, inputs=inputs: runner(**inputs)["images"], args.repeats)
             size = os.path.getsize(os.path.join(lite_dir, name))
             print(f"{name} batch={batch} median_ms={median:.3f} p10_ms={low:.3f} p90_ms={high:.3f} bytes={size}")
+    if "architecture" in spec:  # exports before this field cannot say which networks they hold
+        generator = models.Generator(latent_spec, spec["architecture"], tuple(spec["image_shape"]))
+        peak = performance.matmul_peak_gflop_per_s()
+        for batch in (int(b) for b in args.batches.split(",")):
+            flops = performance.generator_flops(generator, batch)
+            print(
+                f"generator batch={batch} gflop={flops / 1e9:.4f} floor_ms_at_peak={flops / peak / 1e6:.3f} "
+                f"peak_gflop_per_s={peak:.1f}"
+            )
 
 
 if __name__ == "__main__":

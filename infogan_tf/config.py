@@ -13,7 +13,7 @@ from typing import Any
 
 ARCHITECTURES = ("mnist", "svhn", "chairs", "dcgan64")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
-MIXED_PRECISION = ("none", "bf16", "fp16")
+MIXED_PRECISION = ("auto", "none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
 
 
@@ -48,8 +48,10 @@ class Config:
     strategy: str = "auto"
     devices: tuple[str, ...] = ()
     logical_cpus: int = 0
-    jit_compile: bool = False
-    mixed_precision: str = "none"
+    # None / "auto": decided for the devices at start-up (infogan_tf.performance): XLA on one replica,
+    # bf16 where the hardware computes in it. config.json records what was decided.
+    jit_compile: bool | None = None
+    mixed_precision: str = "auto"
     log_every: int = 100
     checkpoint_every: int = 1000
     sample_every: int = 1000

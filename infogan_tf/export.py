@@ -69,6 +69,7 @@ def latent_spec_json(config, spec: LatentSpec) -> dict:
         "continuous_range": [-1.0, 1.0],
         "traversal_range": [-2.0, 2.0],
         "image_shape": list(config.image_shape),
+        "architecture": config.architecture,
         "dataset": config.dataset,
         "max_num": MAX_NUM,
         "signatures": ["serving_default", "generate_from_seed", "encode"],

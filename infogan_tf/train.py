@@ -23,7 +23,7 @@ import tensorflow as tf
 from absl import logging
 
 from infogan_tf import config as config_lib
-from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, preemption, visualize
+from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, performance, preemption, visualize
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import build_models
 
@@ -91,8 +91,8 @@ class InfoGAN:
                 # D step: D maximises V, and Q (with the shared body) maximises L_I on fakes made by
                 # the current G; G's weights are not touched, so its output is a constant here.
                 with tf.GradientTape() as d_tape:
-                    real_out = discriminator(images, training=True)
-                    fake_out = discriminator(tf.stop_gradient(fake), training=True)
+                    # One pass over real and fake batches, each batch-normalised on its own.
+                    real_out, fake_out = discriminator.on_batches([images, tf.stop_gradient(fake)], training=True)
                     bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
                     info = losses.weighted_info_lower_bound(bounds, config.info_weight_cat, config.info_weight_cont)
                     if self._unweighted_codes:
@@ -271,14 +271,12 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     config_lib.validate(config)
     figures.check_baseline(config.baseline_workdir)
     config = input_pipeline.adapt_config(config)  # npz/folder: image shape and architecture from the data
-    if config.mixed_precision != "none":
-        keras.mixed_precision.set_global_policy(
-            {"bf16": "mixed_bfloat16", "fp16": "mixed_float16"}[config.mixed_precision]
-        )
     if config.deterministic:
         keras.utils.set_random_seed(config.seed)
         tf.config.experimental.enable_op_determinism()
     strategy = distribution.make_strategy(config)
+    config = performance.resolve(config, strategy)  # XLA and mixed precision: the fast defaults
+    performance.set_precision_policy(config.mixed_precision)
     replicas = strategy.num_replicas_in_sync
     if config.batch_size % replicas:
         raise config_lib.ConfigError(

@@ -365,3 +365,22 @@ def test_export_killed_mid_write_leaves_no_partial_version(run, tmp_path):
     assert {name: os.path.getsize(target / "1" / name) for name in before} == before
     for version in numbered:  # whatever is numbered is complete and loads
         assert "serving_default" in tf.saved_model.load(str(target / version)).signatures
+
+
+def test_serving_latency_benchmark_times_the_export_and_counts_generator_flops(run, monkeypatch, capsys):
+    _, result, config = run
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "serving_latency.py")
+    spec = importlib.util.spec_from_file_location("serving_latency", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    export_dir = os.path.dirname(result["saved_model"])
+    monkeypatch.setattr(
+        "sys.argv", ["serving_latency.py", f"--export_dir={export_dir}", "--repeats=2", "--batches=1,2"]
+    )
+    benchmark.main()
+    lines = capsys.readouterr().out.splitlines()
+    for prefix in ("savedmodel batch=1 ", "generator.tflite batch=2 ", "generator batch=2 "):
+        assert any(line.startswith(prefix) for line in lines), (prefix, lines)
+    flops = {line.split()[1]: float(line.split()[2].split("=")[1]) for line in lines if line.startswith("generator ")}
+    # FLOPs grow with the batch: the dcgan64 generator's per-image work, twice.
+    assert flops["batch=2"] == pytest.approx(2 * flops["batch=1"], rel=0.01) and flops["batch=1"] > 0

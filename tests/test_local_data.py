@@ -20,7 +20,8 @@ def _npz(tmp_path, name="data.npz", **arrays):
 
 
 def _config(dataset, path, **overrides):
-    return dataclasses.replace(PRESETS[dataset], data_path=path, **overrides)
+    # jit_compile=False: XLA's compile time buys nothing in these few-step runs.
+    return dataclasses.replace(PRESETS[dataset], data_path=path, jit_compile=False, **overrides)
 
 
 @pytest.mark.parametrize(

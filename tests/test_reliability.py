@@ -92,7 +92,7 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     workdir = tmp_path / "run"
     command = [sys.executable, "train.py", f"--workdir={workdir}", "--steps=100000", "--batch_size=8"]
     command += ["--noise_dim=4", "--continuous=1", "--log_every=1", "--checkpoint_every=100000"]
-    command += ["--sample_every=100000", "--eval_every=100000", "--eval_samples=16"]
+    command += ["--sample_every=100000", "--eval_every=100000", "--eval_samples=16", "--nojit_compile"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:

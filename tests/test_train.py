@@ -16,6 +16,7 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import config as config_lib
+from infogan_tf import performance
 from infogan_tf.train import InfoGAN, train_and_evaluate
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -135,7 +136,11 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     config = shapes_config
     result = train_and_evaluate(config, workdir)
 
-    assert config_lib.Config.from_json((tmp_path / "w" / "config.json").read_text()) == config
+    # config.json records what ran: --mixed_precision=auto resolved for this CPU.
+    assert config.mixed_precision == "auto"
+    stored = config_lib.Config.from_json((tmp_path / "w" / "config.json").read_text())
+    assert stored.mixed_precision in ("none", "bf16")
+    assert stored == performance.resolve(config, tf.distribute.get_strategy())
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-4")
 
     rows = _read_metrics(workdir)
