@@ -19,9 +19,6 @@ The last line is `images_per_s=<N>`.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 import tensorflow as tf
 from absl import app, flags
@@ -38,15 +35,6 @@ flags.DEFINE_integer("repeats", 3, "Timed calls; the median is reported.")
 flags.DEFINE_boolean("peak", True, "Also measure a 2048^3 float32 matmul, the machine's peak.")
 
 
-def _median_seconds(call, repeats: int) -> float:
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        seconds.append(time.perf_counter() - start)
-    return statistics.median(seconds)
-
-
 def measure(config: config_lib.Config, steps: int, repeats: int) -> dict[str, float]:
     """Images per second of `InfoGAN.train_steps(steps)` under `config` (resolved as train.py does):
     the median of `repeats` calls, with the dispatch overhead and the input pipeline's own rate."""
@@ -58,11 +46,11 @@ def measure(config: config_lib.Config, steps: int, repeats: int) -> dict[str, fl
     iterator = iter(dataset)
     model = InfoGAN(config, strategy)
     model.train_steps(iterator, steps)  # trace and compile, untimed
-    step_seconds = _median_seconds(lambda: model.train_steps(iterator, steps), repeats)
-    dispatch_seconds = _median_seconds(lambda: model.train_steps(iterator, 0), max(repeats, 5))
+    step_seconds = performance.median_seconds(lambda: model.train_steps(iterator, steps), repeats)
+    dispatch_seconds = performance.median_seconds(lambda: model.train_steps(iterator, 0), max(repeats, 5))
     batches = iter(dataset)
     next(batches)
-    input_seconds = _median_seconds(lambda: [next(batches) for _ in range(steps)], repeats)
+    input_seconds = performance.median_seconds(lambda: [next(batches) for _ in range(steps)], repeats)
     flops = performance.step_flops(model.generator, model.discriminator, config)
     return {
         "jit_compile": config.jit_compile,

@@ -107,9 +107,14 @@ def matmul_peak_gflop_per_s(size: int = 2048, repeats: int = 10) -> float:
     a, b = tf.random.normal([size, size]), tf.random.normal([size, size])
     matmul = tf.function(lambda a, b: tf.reduce_sum(a @ b), jit_compile=True)
     matmul(a, b).numpy()
+    return 2 * size**3 / median_seconds(lambda: matmul(a, b).numpy(), repeats) / 1e9
+
+
+def median_seconds(call, repeats: int) -> float:
+    """The median wall time of `repeats` calls of `call()`."""
     seconds = []
     for _ in range(repeats):
         start = time.perf_counter()
-        matmul(a, b).numpy()
+        call()
         seconds.append(time.perf_counter() - start)
-    return 2 * size**3 / statistics.median(seconds) / 1e9
+    return statistics.median(seconds)
