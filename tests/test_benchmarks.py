@@ -1,6 +1,7 @@
 """The benchmark scripts run the project's own code path (correctness only; timings go to BUILD_NOTES)."""
 
 import dataclasses
+import functools
 import importlib.util
 import os
 
@@ -12,6 +13,7 @@ from infogan_tf import models, performance
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+@functools.cache  # once per process: a module defines its absl flags when it runs
 def _load(name: str):
     spec = importlib.util.spec_from_file_location(name, os.path.join(REPO_ROOT, "benchmarks", f"{name}.py"))
     module = importlib.util.module_from_spec(spec)
@@ -58,3 +60,43 @@ def test_compare_peer_alternates_and_reports_ratios_of_medians(monkeypatch, caps
     out = capsys.readouterr().out
     assert "| peer | 64 | 110.0 (100.0-120.0) | 1.00x |" in out
     assert "| fp32 | 64 | 150.0 (90.0-160.0) | 1.36x |" in out
+
+
+def test_op_floor_times_the_steps_own_matmuls_and_convolutions_in_their_passes():
+    floor = _load("op_floor")
+    config = dataclasses.replace(config_lib.PRESETS["mnist"], batch_size=4)
+    result = floor.measure(config, rounds=1, calls=1)
+    rows = result["rows"]
+    # The MNIST G: FC 74->1024, FC 1024->6272, two transposed convolutions; D/Q: two convolutions,
+    # FC 6272->1024 and the D, Q-hidden and Q heads. D's ops appear in the D step and the G step.
+    assert [r["type"] for r in rows if r["pass"] == "G"] == ["MatMul"] * 2 + ["Conv2DBackpropInput"] * 2
+    d_types = ["Conv2D"] * 2 + ["MatMul"] * 4
+    assert [r["type"] for r in rows if r["pass"] == "D step (real+fake)"] == d_types
+    assert [r["type"] for r in rows if r["pass"] == "G step (D on fake)"] == d_types
+    assert all(r["seconds"] > 0 for r in rows)
+    assert result["floor_seconds_per_step"] == pytest.approx(sum(r["seconds"] for r in rows))
+    assert result["floor_images_per_s"] == pytest.approx(4 / result["floor_seconds_per_step"])
+
+
+def test_op_floor_resizes_an_op_to_the_doubled_d_step_batch():
+    floor = _load("op_floor")
+    config = config_lib.PRESETS["mnist"]
+    generator, discriminator = models.build_models(config)
+    import tensorflow as tf
+
+    ops = floor.heavy_ops(lambda x: discriminator(x, training=True), tf.TensorSpec([64, 28, 28, 1]))
+    conv, fc = ops[1], ops[2]
+    assert conv["operands"] == {"input": [64, 14, 14, 64], "filter": [4, 4, 64, 128]}
+    assert floor._with_batch(conv, 128)["operands"]["input"] == [128, 14, 14, 64]
+    assert floor._with_batch(fc, 128)["operands"] == {"a": [128, 6272], "b": [6272, 1024]}
+    g_ops = floor.heavy_ops(
+        lambda latent: generator(latent, training=True),
+        {
+            "z": tf.TensorSpec([64, 62]),
+            "categorical": tf.TensorSpec([64, 1], tf.int32),
+            "continuous": tf.TensorSpec([64, 2]),
+        },
+    )
+    deconv = floor._with_batch(g_ops[2], 128)
+    assert deconv["operands"]["out_backprop"] == [128, 7, 7, 128]
+    assert list(deconv["constants"]["input_sizes"]) == [128, 14, 14, 64]
