@@ -2,7 +2,6 @@
 Serving's TF1 loader, TFLite on LiteRT without TensorFlow, versioning, validation and bad inputs."""
 
 import dataclasses
-import http.server
 import importlib.util
 import json
 import os
@@ -17,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import config as config_lib
-from infogan_tf import export
+from infogan_tf import explore, export
 from infogan_tf.config import ConfigError
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import build_models
@@ -273,43 +272,19 @@ def test_litert_demo_writes_a_traversal(run, tmp_path, code, cols):
     assert png.shape == (6 * 64, cols * 64, 1)
 
 
-class _PredictHandler(http.server.BaseHTTPRequestHandler):
-    """A stand-in for TF Serving's REST predict endpoint (columnar inputs) over one SavedModel."""
-
-    signatures = None
-
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        function = self.signatures[body["signature_name"]]
-        specs = function.structured_input_signature[1]
-        try:
-            inputs = {k: tf.constant(v, specs[k].dtype) for k, v in body["inputs"].items()}
-            answer, code = {"outputs": {k: v.numpy().tolist() for k, v in function(**inputs).items()}}, 200
-        except tf.errors.InvalidArgumentError as error:
-            answer, code = {"error": error.message}, 400
-        data = json.dumps(answer).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_serving_client_speaks_the_rest_predict_protocol(run, tmp_path):
     _, result, config = run
     spec = importlib.util.spec_from_file_location("serving_client", os.path.join(ROOT, "examples", "serving_client.py"))
     client = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(client)
-    _PredictHandler.signatures = tf.saved_model.load(result["saved_model"]).signatures
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PredictHandler)
+    # The latent explorer's server answers TF Serving's REST predict protocol (tests/test_explore.py).
+    server = explore.make_server(explore.Explorer(os.path.dirname(result["saved_model"])), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
+    signatures = tf.saved_model.load(result["saved_model"]).signatures
     try:
         outputs = client.predict(url, "infogan", "generate_from_seed", {"seed": 42, "num": 5})
-        direct = _PredictHandler.signatures["generate_from_seed"](seed=tf.constant(42, tf.int64), num=tf.constant(5))
+        direct = signatures["generate_from_seed"](seed=tf.constant(42, tf.int64), num=tf.constant(5))
         np.testing.assert_array_equal(np.asarray(outputs["images_uint8"], np.uint8), direct["images_uint8"].numpy())
         assert client.grid(np.asarray(outputs["images_uint8"], np.uint8)).shape == (2 * 64, 3 * 64, 1)
         inputs = {k: v.tolist() for k, v in _inputs(config, batch=2).items()}
