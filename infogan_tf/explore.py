@@ -303,7 +303,7 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 8501) -
         disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
 
         def do_GET(self):  # noqa: N802 (http.server's name)
-            self._answer(*explorer.handle("GET", self.path, None))
+            self._handle(None)
 
         def do_POST(self):  # noqa: N802
             length = self.headers.get("Content-Length")
@@ -315,12 +315,15 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 8501) -
                 limit = explorer.max_body_bytes
                 message = f"The body of {length} bytes is over the limit of {limit} (--max_body_bytes)."
                 return self._answer(*_json(413, {"error": message}))
-            body = self.rfile.read(int(length))
+            self._handle(self.rfile.read(int(length)))
+
+        def _handle(self, body: bytes | None) -> None:
             try:
-                self._answer(*explorer.handle("POST", self.path, body))
+                answer = explorer.handle(self.command, self.path, body)
             except Exception as error:  # a bug, not the client's fault: say so, keep serving
                 logging.exception("explorer: %s %s failed", self.command, self.path)
-                self._answer(*_json(500, {"error": f"Internal error: {type(error).__name__}: {error}"}))
+                answer = _json(500, {"error": f"Internal error: {type(error).__name__}: {error}"})
+            self._answer(*answer)
 
         def _answer(self, status: int, content_type: str, payload: bytes) -> None:
             self.send_response(status)

@@ -204,6 +204,28 @@ def test_wrong_methods_paths_and_missing_length_are_refused(served):
     assert call(url, "POST", "/v1/models/infogan:predict", _body())[0] == 200
 
 
+def test_an_internal_error_is_a_500_with_a_message_and_the_server_keeps_serving(served, monkeypatch):
+    export_dir, _, _ = served
+    explorer = explore.Explorer(export_dir)
+    server, url = start(explorer)
+    try:
+        predict = explorer.servable.predict
+
+        def broken(body):
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(explorer.servable, "predict", broken)
+        assert call(url, "POST", "/v1/models/infogan:predict", _body()) == (
+            500,
+            {"error": "Internal error: RuntimeError: a bug"},
+        )
+        monkeypatch.setattr(explorer.servable, "predict", predict)
+        assert call(url, "POST", "/v1/models/infogan:predict", _body())[0] == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_page_files_and_config_are_served_locally(served):
     export_dir, url, _ = served
     connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
@@ -331,6 +353,7 @@ def _settled(driver, kind: str, before: int) -> int:
 
 
 def test_page_turns_codes_and_draws_what_the_model_returns(served, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import Select
 
@@ -347,7 +370,7 @@ def test_page_turns_codes_and_draws_what_the_model_returns(served, browser):
     assert browser.find_element("id", "error").get_attribute("hidden") is not None
     z = direct(signatures, "generate_from_seed", seed=0, num=4)["z"]
 
-    def expected(category, continuous):
+    def expected(category, continuous, z=z):
         images = direct(signatures, "serving_default", z=z[:1], categorical=[[category]], continuous=[continuous])
         return images["images_uint8"][0, :, :, 0]
 
@@ -379,6 +402,21 @@ def test_page_turns_codes_and_draws_what_the_model_returns(served, browser):
     cells = browser.find_elements("css selector", "#strip canvas")
     assert len(cells) == 10 * 4 and "current" in cells[7].get_attribute("class")
     np.testing.assert_array_equal(_pixels(browser, "#strip canvas:nth-of-type(8)")[:, :, 0], changed[:, :, 0])
+    # The code under the pointer gets the traversal.
+    traversals = _renders(browser, "traversal")
+    ActionChains(browser).move_to_element(browser.find_element("id", "code-continuous-1")).perform()
+    _settled(browser, "traversal", traversals)
+    assert "cont1" in browser.find_element("id", "traversal-title").text
+    assert len(browser.find_elements("css selector", "#strip canvas")) == 9 * 4
+    # "New sample": another noise seed, the same codes.
+    images = _renders(browser, "image")
+    browser.find_element("id", "new-sample").click()
+    _settled(browser, "image", images)
+    seed = int(browser.find_element("id", "seed").get_attribute("value"))
+    resampled = _pixels(browser, "#image")
+    assert seed != 0 and not np.array_equal(resampled, changed)
+    z = direct(signatures, "generate_from_seed", seed=seed, num=4)["z"]
+    np.testing.assert_array_equal(resampled[:, :, 0], expected(7, [2.0, 0.0], z))
     assert browser.find_element("id", "error").get_attribute("hidden") is not None
 
 
