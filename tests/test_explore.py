@@ -438,3 +438,25 @@ def test_page_shows_the_servers_error(served, browser):
         for s in (server, dead):
             s.shutdown()
             s.server_close()
+
+
+def test_page_works_for_a_model_without_categorical_codes(browser, tmp_path):
+    config = config_lib.Config(categorical=(), continuous=3, noise_dim=5)
+    export_dir = export_untrained(config, tmp_path)
+    signatures = tf.saved_model.load(os.path.join(export_dir, "1")).signatures
+    server, url = start(explore.Explorer(export_dir))
+    try:
+        browser.get(url + "/")
+        _settled(browser, "image", 0)
+        _settled(browser, "traversal", 0)
+        assert not browser.find_elements("css selector", "select")  # no categorical code, no selector
+        assert len(browser.find_elements("css selector", "input[type=range]")) == 3
+        assert "cont0" in browser.find_element("id", "traversal-title").text
+        assert len(browser.find_elements("css selector", "#strip canvas")) == 9 * 4
+        z = direct(signatures, "generate_from_seed", seed=0, num=4)["z"]
+        want = direct(signatures, "serving_default", z=z[:1], continuous=[[0.0, 0.0, 0.0]])["images_uint8"][0]
+        np.testing.assert_array_equal(_pixels(browser, "#image")[:, :, 0], want[:, :, 0])
+        assert browser.find_element("id", "error").get_attribute("hidden") is not None
+    finally:
+        server.shutdown()
+        server.server_close()
