@@ -41,7 +41,7 @@ HEAVY_OPS = {"MatMul": ("a", "b"), "Conv2D": ("input", "filter"), "Conv2DBackpro
 def heavy_ops(function, *specs: tf.TensorSpec) -> list[dict]:
     """The matmuls and convolutions of `function`'s traced graph, in graph order: each its type, the
     shapes of its tensor operands and its attributes, enough to run it again with `tf.raw_ops`."""
-    graph = tf.function(function).get_concrete_function(*specs).graph
+    graph = performance.forward_graph(function, *specs)
     found = []
     for op in graph.get_operations():
         if op.type not in HEAVY_OPS:
@@ -96,13 +96,8 @@ def time_op(op: dict, grad_data: bool, grad_weights: bool, rounds: int, calls: i
 def measure(config: config_lib.Config, rounds: int, calls: int) -> dict:
     """Per op and pass, the isolated seconds; and the floor of the step's time and its images/s."""
     generator, discriminator = models.build_models(config)
-    batch, spec = config.batch_size, generator.spec
-    latent = {
-        "z": tf.TensorSpec([batch, spec.noise_dim]),
-        "categorical": tf.TensorSpec([batch, len(spec.categorical)], tf.int32),
-        "continuous": tf.TensorSpec([batch, spec.continuous]),
-    }
-    g_ops = heavy_ops(lambda latent: generator(latent, training=True), latent)
+    batch = config.batch_size
+    g_ops = heavy_ops(lambda latent: generator(latent, training=True), generator.spec.tensor_specs(batch))
     d_ops = heavy_ops(lambda x: discriminator(x, training=True), tf.TensorSpec([batch, *config.image_shape]))
     passes = []
     for i, op in enumerate(g_ops):

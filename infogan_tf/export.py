@@ -77,14 +77,8 @@ def latent_spec_json(config, spec: LatentSpec) -> dict:
 
 
 def _latent_specs(spec: LatentSpec) -> list[tf.TensorSpec]:
-    specs = []
-    if spec.noise_dim:
-        specs.append(tf.TensorSpec([None, spec.noise_dim], tf.float32, name="z"))
-    if spec.categorical:
-        specs.append(tf.TensorSpec([None, len(spec.categorical)], tf.int32, name="categorical"))
-    if spec.continuous:
-        specs.append(tf.TensorSpec([None, spec.continuous], tf.float32, name="continuous"))
-    return specs
+    """`serving_default`'s inputs: the latent batch without the kinds of input the model lacks."""
+    return [tensor for tensor in spec.tensor_specs().values() if tensor.shape[1]]
 
 
 def _full_latent(spec: LatentSpec, latent: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:

@@ -44,6 +44,14 @@ class LatentSpec:
         out.update({f"cont{j}": math.log(width) for j in range(self.continuous)})
         return out
 
+    def tensor_specs(self, batch_size: int | None = None) -> dict[str, tf.TensorSpec]:
+        """The shapes and dtypes of a latent batch (a width is 0 where the model has none of it)."""
+        return {
+            "z": tf.TensorSpec([batch_size, self.noise_dim], tf.float32, name="z"),
+            "categorical": tf.TensorSpec([batch_size, len(self.categorical)], tf.int32, name="categorical"),
+            "continuous": tf.TensorSpec([batch_size, self.continuous], tf.float32, name="continuous"),
+        }
+
     def sample(self, rng: tf.random.Generator, batch_size) -> dict[str, tf.Tensor]:
         """Draws a latent batch from the prior with `rng` (its state is checkpointed)."""
         latent = {

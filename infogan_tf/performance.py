@@ -72,8 +72,13 @@ def set_precision_policy(mixed_precision: str) -> None:
     keras.mixed_precision.set_global_policy(_POLICIES[mixed_precision])
 
 
+def forward_graph(function, *specs: tf.TensorSpec) -> tf.Graph:
+    """The graph `function` traces for inputs of `specs` (e.g. a model's forward pass)."""
+    return tf.function(function).get_concrete_function(*specs).graph
+
+
 def _forward_flops(function, *specs: tf.TensorSpec) -> int:
-    graph = tf.function(function).get_concrete_function(*specs).graph
+    graph = forward_graph(function, *specs)
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
     return tf.compat.v1.profiler.profile(graph=graph, options=options).total_float_ops
@@ -81,13 +86,7 @@ def _forward_flops(function, *specs: tf.TensorSpec) -> int:
 
 def generator_flops(generator, batch: int) -> int:
     """FLOPs of one G forward pass on `batch` latents, from TensorFlow's per-op counts."""
-    spec = generator.spec
-    latent = {
-        "z": tf.TensorSpec([batch, spec.noise_dim]),
-        "categorical": tf.TensorSpec([batch, len(spec.categorical)], tf.int32),
-        "continuous": tf.TensorSpec([batch, spec.continuous]),
-    }
-    return _forward_flops(lambda latent: generator(latent, training=False), latent)
+    return _forward_flops(lambda latent: generator(latent, training=False), generator.spec.tensor_specs(batch))
 
 
 def step_flops(generator, discriminator, config: Config) -> int:

@@ -89,14 +89,7 @@ def test_op_floor_resizes_an_op_to_the_doubled_d_step_batch():
     assert conv["operands"] == {"input": [64, 14, 14, 64], "filter": [4, 4, 64, 128]}
     assert floor._with_batch(conv, 128)["operands"]["input"] == [128, 14, 14, 64]
     assert floor._with_batch(fc, 128)["operands"] == {"a": [128, 6272], "b": [6272, 1024]}
-    g_ops = floor.heavy_ops(
-        lambda latent: generator(latent, training=True),
-        {
-            "z": tf.TensorSpec([64, 62]),
-            "categorical": tf.TensorSpec([64, 1], tf.int32),
-            "continuous": tf.TensorSpec([64, 2]),
-        },
-    )
+    g_ops = floor.heavy_ops(lambda latent: generator(latent, training=True), generator.spec.tensor_specs(64))
     deconv = floor._with_batch(g_ops[2], 128)
     assert deconv["operands"]["out_backprop"] == [128, 7, 7, 128]
     assert list(deconv["constants"]["input_sizes"]) == [128, 14, 14, 64]

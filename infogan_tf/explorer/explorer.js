@@ -121,7 +121,7 @@ async function renderImage() {
 function traversalValues() {
   const focus = state.focus;
   if (focus.kind === "categorical") return [...Array(state.spec.categorical[focus.index]).keys()];
-  const [low, high] = state.spec.traversal_range || [-2, 2];
+  const [low, high] = state.spec.traversal_range;
   return [...Array(CONTINUOUS_STEPS).keys()].map((i) => low + ((high - low) * i) / (CONTINUOUS_STEPS - 1));
 }
 
@@ -210,7 +210,7 @@ function buildControls() {
       return [select, count];
     });
   });
-  const [low, high] = spec.traversal_range || [-2, 2];
+  const [low, high] = spec.traversal_range;
   for (let index = 0; index < spec.continuous; index++) {
     state.continuous.push(0);
     addControl({ kind: "continuous", index }, (label) => {
