@@ -26,6 +26,9 @@ flags.DEFINE_integer("continuous", None, "Number of Unif(-1, 1) continuous codes
 flags.DEFINE_float("info_weight_cat", None, "lambda for categorical codes (0 with cont = regular GAN).")
 flags.DEFINE_float("info_weight_cont", None, "lambda for continuous codes.")
 flags.DEFINE_enum("q_std", None, config_lib.Q_STD, "Q's Gaussian sigma: fixed (1) or learned.")
+flags.DEFINE_enum(
+    "bn_statistics", None, config_lib.BN_STATISTICS, "D's BN moving statistics from real batches only, or all."
+)
 flags.DEFINE_float("lr_g", None, "Generator Adam learning rate.")
 flags.DEFINE_float("lr_d", None, "Discriminator/Q Adam learning rate.")
 flags.DEFINE_enum("strategy", None, config_lib.STRATEGIES, "tf.distribute strategy.")

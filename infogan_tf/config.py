@@ -15,6 +15,7 @@ ARCHITECTURES = ("mnist", "svhn", "chairs", "dcgan64")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 MIXED_PRECISION = ("auto", "none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
+BN_STATISTICS = ("real", "all")
 
 
 class ConfigError(ValueError):
@@ -36,6 +37,10 @@ class Config:
     info_weight_cat: float = 1.0
     info_weight_cont: float = 0.1
     q_std: str = "fixed"  # fixed: sigma = 1; learned: Q predicts a clamped log-sigma.
+    # What D's BatchNorm moving statistics (used in inference: eval.json, `encode`, the explorer) are
+    # averaged over: "real" batches only (so Q reads real images as in training), or "all" batches D
+    # sees in training, 2/3 of them fake (the original code and most ports). Training is the same.
+    bn_statistics: str = "real"
     architecture: str = "mnist"
     image_shape: tuple[int, int, int] = (28, 28, 1)
     # Optimiser: Adam with beta1 = 0.5 (Appendix C); G learns faster than D, as in the paper.
@@ -223,6 +228,10 @@ def validate(config: Config) -> None:
         (config.info_weight_cat >= 0, "--info_weight_cat must be zero or positive."),
         (config.info_weight_cont >= 0, "--info_weight_cont must be zero or positive."),
         (config.q_std in Q_STD, f"--q_std={config.q_std!r} must be one of {Q_STD}."),
+        (
+            config.bn_statistics in BN_STATISTICS,
+            f"--bn_statistics={config.bn_statistics!r} must be one of {BN_STATISTICS}.",
+        ),
         (config.strategy in STRATEGIES, f"--strategy={config.strategy!r} must be one of {STRATEGIES}."),
         (
             config.mixed_precision in MIXED_PRECISION,

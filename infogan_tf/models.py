@@ -72,10 +72,36 @@ _ARCH = {
 }
 
 
-def _batch_norm(sync: bool, name: str) -> layers.BatchNormalization:
+class BatchNormalization(layers.BatchNormalization):
+    """Keras' BatchNormalization, whose training-mode call can leave the moving statistics alone.
+
+    D normalises real and fake batches alike in training, but its moving statistics are what Q reads
+    real images with in inference mode (eval.json's accuracy, the export's `encode`, the explorer).
+    Updated on every batch D sees, they would describe a mix that is 2/3 fake images.
+    """
+
+    def call(self, inputs, training=None, update_statistics=True):
+        if update_statistics or not (training and self.trainable):
+            return super().call(inputs, training=training)
+        # The batch's own moments, as the parent computes them in training, without the assign.
+        x = keras.ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+        mean, variance = keras.ops.moments(x, axes=list(range(len(x.shape) - 1)), synchronized=self.synchronized)
+        outputs = keras.ops.batch_normalization(
+            x,
+            mean,
+            variance,
+            axis=-1,
+            offset=keras.ops.cast(self.beta, x.dtype),
+            scale=keras.ops.cast(self.gamma, x.dtype),
+            epsilon=self.epsilon,
+        )
+        return keras.ops.cast(outputs, self.compute_dtype)
+
+
+def _batch_norm(sync: bool, name: str) -> BatchNormalization:
     # Synchronised BN keeps moving statistics identical on mirrored replicas and normalises over
     # the global batch, so N replicas compute what one device would.
-    return layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=sync, name=name)
+    return BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=sync, name=name)
 
 
 class Generator(keras.Model):
@@ -149,23 +175,28 @@ class Discriminator(keras.Model):
         n_params = sum(spec.categorical) + spec.continuous * (2 if self.learned_std else 1)
         self.q_head = layers.Dense(max(n_params, 1), dtype="float32", name="q_head")
 
-    def call(self, images, training=False):
-        return self.on_batches([images], training)[0]
+    def call(self, images, training=False, update_statistics=True):
+        return self.on_batches([images], training, [update_statistics])[0]
 
-    def on_batches(self, batches, training=False):
+    def on_batches(self, batches, training=False, update_statistics=None):
         """D and Q on several batches at once, one output dict per batch.
 
         The convolutions and dense layers run once on the batches' concatenation (one larger matmul
         each instead of one per batch: faster on a CPU), while every batch norm normalises each
-        batch with that batch's own statistics and updates its moving averages batch after batch,
-        so the result is what separate calls in this order give.
+        batch with that batch's own statistics and updates its moving averages batch after batch
+        (in training, for the batches whose `update_statistics` entry is true: all by default), so
+        the result is what separate calls in this order give.
         """
         sizes = [tf.shape(batch)[0] for batch in batches]
+        updates = [True] * len(batches) if update_statistics is None else list(update_statistics)
 
         def normalise(layer, x):
             if len(batches) == 1:
-                return layer(x, training=training)
-            return keras.ops.concatenate([layer(part, training=training) for part in tf.split(x, sizes)], 0)
+                return layer(x, training=training, update_statistics=updates[0])
+            parts = tf.split(x, sizes)
+            return keras.ops.concatenate(
+                [layer(part, training=training, update_statistics=u) for part, u in zip(parts, updates, strict=True)], 0
+            )
 
         x = batches[0] if len(batches) == 1 else keras.ops.concatenate(batches, 0)
         for i in range(self.num_convs):
@@ -183,9 +214,10 @@ class Discriminator(keras.Model):
         parts = {name: tf.split(value, sizes) for name, value in out.items()}
         return [{name: parts[name][i] for name in out} for i in range(len(batches))]
 
-    def recognize(self, features, training=False):
+    def recognize(self, features, training=False, update_statistics=True):
         """Q(c|x) from the shared body's features: `cat_logits`, `cont_mean`[, `cont_log_std`]."""
-        q = keras.ops.leaky_relu(self.q_bn(self.q_fc(features), training=training), LEAKY_SLOPE)
+        q = self.q_bn(self.q_fc(features), training=training, update_statistics=update_statistics)
+        q = keras.ops.leaky_relu(q, LEAKY_SLOPE)
         return self._q_outputs(self.q_head(q))
 
     def _q_outputs(self, params):

@@ -81,6 +81,7 @@ class InfoGAN:
         """
         config, global_batch = self.config, self.config.batch_size
         generator, discriminator = self.generator, self.discriminator
+        every_batch = config.bn_statistics == "all"
 
         def average(per_example):
             return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
@@ -91,14 +92,19 @@ class InfoGAN:
                 # D step: D maximises V, and Q (with the shared body) maximises L_I on fakes made by
                 # the current G; G's weights are not touched, so its output is a constant here.
                 with tf.GradientTape() as d_tape:
-                    # One pass over real and fake batches, each batch-normalised on its own.
-                    real_out, fake_out = discriminator.on_batches([images, tf.stop_gradient(fake)], training=True)
+                    # One pass over real and fake batches, each batch-normalised on its own; BN's moving
+                    # statistics, which Q reads real images with at inference, follow the real ones.
+                    real_out, fake_out = discriminator.on_batches(
+                        [images, tf.stop_gradient(fake)], training=True, update_statistics=[True, every_batch]
+                    )
                     bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
                     info = losses.weighted_info_lower_bound(bounds, config.info_weight_cat, config.info_weight_cont)
                     if self._unweighted_codes:
                         # A code with lambda = 0 (the regular-GAN baseline of Fig. 1) still trains Q,
                         # so L_I can be measured, but on features the body cannot learn from.
-                        blocked = discriminator.recognize(tf.stop_gradient(fake_out["features"]), training=True)
+                        blocked = discriminator.recognize(
+                            tf.stop_gradient(fake_out["features"]), training=True, update_statistics=every_batch
+                        )
                         info += losses.weighted_info_lower_bound(
                             losses.info_lower_bounds(blocked, latent, self.spec.categorical),
                             float(config.info_weight_cat == 0),
@@ -110,7 +116,7 @@ class InfoGAN:
                 self.d_optimizer.apply(self._gradients(d_tape, self.d_optimizer, d_loss, d_vars), d_vars)
             # G step through the updated D/Q: G wants D fooled and c recoverable from G(z, c);
             # only G's weights move.
-            fake_out = discriminator(fake, training=True)
+            fake_out = discriminator(fake, training=True, update_statistics=every_batch)
             g_bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
             g_info = losses.weighted_info_lower_bound(g_bounds, config.info_weight_cat, config.info_weight_cont)
             g_gan = losses.generator_loss(fake_out["logit"])

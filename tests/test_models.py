@@ -321,3 +321,37 @@ def test_checkpoint_of_models_alone_restores_every_variable(mnist_config, tmp_pa
     ):
         assert saved.path == restored.path
         np.testing.assert_array_equal(saved.numpy(), restored.numpy(), err_msg=saved.path)
+
+
+@pytest.mark.parametrize("bn_statistics, updates", [("real", 1), ("all", 3)])
+def test_bn_moving_statistics_follow_real_batches(mnist_config, bn_statistics, updates):
+    # One step from zero moving means: with "real" each moving mean is (1 - momentum) times the real
+    # batch's mean before the update; with "all" the fake batches of the D and G passes move it too.
+    config = dataclasses.replace(mnist_config, bn_statistics=bn_statistics)
+    model = InfoGAN(config, tf.distribute.get_strategy())
+    discriminator = model.discriminator
+    images = _images(config, batch=8, seed=3)
+    pre_bn = discriminator.conv1(tf.nn.leaky_relu(discriminator.conv0(images), models.LEAKY_SLOPE))
+    real_mean = tf.reduce_mean(pre_bn, axis=[0, 1, 2]).numpy()
+    for layer in (discriminator.conv_bn1, discriminator.fc_bn, discriminator.q_bn):
+        layer.moving_mean.assign(tf.zeros_like(layer.moving_mean))
+    model.replica_step(images, _latent(config, batch=8))
+    moving = discriminator.conv_bn1.moving_mean.numpy()
+    only_real = (1 - models.BN_MOMENTUM) * real_mean
+    if updates == 1:
+        np.testing.assert_allclose(moving, only_real, rtol=1e-4, atol=1e-6)
+        assert np.all(discriminator.q_bn.moving_mean.numpy() != 0)  # Q's BN learns from the real batch too
+    else:
+        assert np.max(np.abs(moving - only_real)) > 1e-3
+
+
+def test_batch_norm_without_update_normalises_as_in_training():
+    layer = models.BatchNormalization(momentum=0.9)
+    x = tf.random.stateless_normal([16, 5], [1, 2]) * 3.0 + 2.0
+    updated = layer(x, training=True)
+    moving = layer.moving_mean.numpy().copy()
+    frozen = layer(x + 5.0, training=True, update_statistics=False)
+    np.testing.assert_array_equal(layer.moving_mean.numpy(), moving)
+    np.testing.assert_allclose(frozen.numpy(), updated.numpy(), atol=1e-5)  # a shifted batch normalises alike
+    np.testing.assert_allclose(layer(x + 5.0, training=True).numpy(), frozen.numpy(), atol=1e-6)
+    assert np.max(np.abs(layer.moving_mean.numpy() - moving)) > 0.1
