@@ -29,6 +29,7 @@ flags.DEFINE_enum("q_std", None, config_lib.Q_STD, "Q's Gaussian sigma: fixed (1
 flags.DEFINE_enum(
     "bn_statistics", None, config_lib.BN_STATISTICS, "D's BN moving statistics from real batches only, or all."
 )
+flags.DEFINE_enum("weight_init", None, config_lib.WEIGHT_INIT, "Kernel init: Keras' default or DCGAN's N(0, 0.02).")
 flags.DEFINE_float("lr_g", None, "Generator Adam learning rate.")
 flags.DEFINE_float("lr_d", None, "Discriminator/Q Adam learning rate.")
 flags.DEFINE_enum("strategy", None, config_lib.STRATEGIES, "tf.distribute strategy.")

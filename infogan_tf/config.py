@@ -16,6 +16,7 @@ STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 MIXED_PRECISION = ("auto", "none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
 BN_STATISTICS = ("real", "all")
+WEIGHT_INIT = ("keras", "dcgan")
 
 
 class ConfigError(ValueError):
@@ -42,6 +43,8 @@ class Config:
     # sees in training, 2/3 of them fake (the original code and most ports). Training is the same.
     bn_statistics: str = "real"
     architecture: str = "mnist"
+    # Kernel initialisation: Keras' default (Glorot uniform) or DCGAN's N(0, 0.02) (the original code's).
+    weight_init: str = "keras"
     image_shape: tuple[int, int, int] = (28, 28, 1)
     # Optimiser: Adam with beta1 = 0.5 (Appendix C); G learns faster than D, as in the paper.
     lr_g: float = 1e-3
@@ -228,6 +231,7 @@ def validate(config: Config) -> None:
         (config.info_weight_cat >= 0, "--info_weight_cat must be zero or positive."),
         (config.info_weight_cont >= 0, "--info_weight_cont must be zero or positive."),
         (config.q_std in Q_STD, f"--q_std={config.q_std!r} must be one of {Q_STD}."),
+        (config.weight_init in WEIGHT_INIT, f"--weight_init={config.weight_init!r} must be one of {WEIGHT_INIT}."),
         (
             config.bn_statistics in BN_STATISTICS,
             f"--bn_statistics={config.bn_statistics!r} must be one of {BN_STATISTICS}.",

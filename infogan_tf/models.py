@@ -21,6 +21,8 @@ Two architectures:
 
 from __future__ import annotations
 
+import functools
+
 import keras
 import tensorflow as tf
 from keras import layers
@@ -98,6 +100,12 @@ class BatchNormalization(layers.BatchNormalization):
         return keras.ops.cast(outputs, self.compute_dtype)
 
 
+def _kernel_initializer(weight_init: str):
+    """A new initializer per layer: Keras' default (Glorot uniform), or DCGAN's N(0, 0.02) (`dcgan`),
+    which the original InfoGAN code uses for every kernel."""
+    return keras.initializers.RandomNormal(0.0, 0.02) if weight_init == "dcgan" else "glorot_uniform"
+
+
 def _batch_norm(sync: bool, name: str) -> BatchNormalization:
     # Synchronised BN keeps moving statistics identical on mirrored replicas and normalises over
     # the global batch, so N replicas compute what one device would.
@@ -107,16 +115,19 @@ def _batch_norm(sync: bool, name: str) -> BatchNormalization:
 class Generator(keras.Model):
     """G(z, c): latent batch dict -> images in [0, 1] of `image_shape`."""
 
-    def __init__(self, spec: LatentSpec, architecture: str, image_shape, sync_bn: bool = False, **kwargs):
+    def __init__(
+        self, spec: LatentSpec, architecture: str, image_shape, sync_bn: bool = False, weight_init="keras", **kwargs
+    ):
         super().__init__(**kwargs)
         self.spec = spec
+        init = functools.partial(_kernel_initializer, weight_init)
         arch = _ARCH[architecture]
         size, channels = arch["g_start"]
         self.has_fc1 = arch["g_fc"] is not None
         if self.has_fc1:
-            self.fc1 = layers.Dense(arch["g_fc"], use_bias=False, name="fc1")
+            self.fc1 = layers.Dense(arch["g_fc"], use_bias=False, kernel_initializer=init(), name="fc1")
             self.bn1 = _batch_norm(sync_bn, "bn1")
-        self.fc2 = layers.Dense(size * size * channels, use_bias=False, name="fc2")
+        self.fc2 = layers.Dense(size * size * channels, use_bias=False, kernel_initializer=init(), name="fc2")
         self.bn2 = _batch_norm(sync_bn, "bn2")
         self.reshape = layers.Reshape((size, size, channels))
         # One attribute per layer, not a list: tf.train.Checkpoint does not track Keras 3's list
@@ -127,12 +138,20 @@ class Generator(keras.Model):
         for i, (filters, stride, *_) in enumerate(arch["g_deconv"]):
             has_bn = self.deconv_has_bn[i]
             deconv = layers.Conv2DTranspose(
-                filters, 4, strides=stride, padding="same", use_bias=not has_bn, name=f"deconv{i}"
+                filters,
+                4,
+                strides=stride,
+                padding="same",
+                use_bias=not has_bn,
+                kernel_initializer=init(),
+                name=f"deconv{i}",
             )
             setattr(self, f"deconv{i}", deconv)
             if has_bn:
                 setattr(self, f"deconv_bn{i}", _batch_norm(sync_bn, f"deconv_bn{i}"))
-        self.to_image = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same", name="to_image")
+        self.to_image = layers.Conv2DTranspose(
+            image_shape[-1], 4, strides=2, padding="same", kernel_initializer=init(), name="to_image"
+        )
         # Sigmoid in float32 so mixed precision never clips the [0, 1] images.
         self.sigmoid = layers.Activation("sigmoid", dtype="float32", name="sigmoid")
 
@@ -153,27 +172,38 @@ class Generator(keras.Model):
 class Discriminator(keras.Model):
     """Shared conv body -> `logit` D(x) [B], its `features`, and Q(c|x): `cat_logits`, `cont_mean`[, `cont_log_std`]."""
 
-    def __init__(self, spec: LatentSpec, architecture: str, q_std: str = "fixed", sync_bn: bool = False, **kwargs):
+    def __init__(
+        self,
+        spec: LatentSpec,
+        architecture: str,
+        q_std: str = "fixed",
+        sync_bn: bool = False,
+        weight_init="keras",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.spec = spec
+        init = functools.partial(_kernel_initializer, weight_init)
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
         self.num_convs = len(arch["d_conv"])
         for i, (filters, stride) in enumerate(arch["d_conv"]):
-            conv = layers.Conv2D(filters, 4, strides=stride, padding="same", use_bias=i == 0, name=f"conv{i}")
+            conv = layers.Conv2D(
+                filters, 4, strides=stride, padding="same", use_bias=i == 0, kernel_initializer=init(), name=f"conv{i}"
+            )
             setattr(self, f"conv{i}", conv)
             if i > 0:
                 setattr(self, f"conv_bn{i}", _batch_norm(sync_bn, f"conv_bn{i}"))
         self.flatten = layers.Flatten()
         self.has_fc = arch["d_fc"] is not None
         if self.has_fc:
-            self.fc = layers.Dense(arch["d_fc"], use_bias=False, name="fc")
+            self.fc = layers.Dense(arch["d_fc"], use_bias=False, kernel_initializer=init(), name="fc")
             self.fc_bn = _batch_norm(sync_bn, "fc_bn")
-        self.d_head = layers.Dense(1, dtype="float32", name="d_head")
-        self.q_fc = layers.Dense(arch["q_fc"], use_bias=False, name="q_fc")
+        self.d_head = layers.Dense(1, dtype="float32", kernel_initializer=init(), name="d_head")
+        self.q_fc = layers.Dense(arch["q_fc"], use_bias=False, kernel_initializer=init(), name="q_fc")
         self.q_bn = _batch_norm(sync_bn, "q_bn")
         n_params = sum(spec.categorical) + spec.continuous * (2 if self.learned_std else 1)
-        self.q_head = layers.Dense(max(n_params, 1), dtype="float32", name="q_head")
+        self.q_head = layers.Dense(max(n_params, 1), dtype="float32", kernel_initializer=init(), name="q_head")
 
     def call(self, images, training=False, update_statistics=True):
         return self.on_batches([images], training, [update_statistics])[0]
@@ -243,8 +273,12 @@ class Discriminator(keras.Model):
 def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminator]:
     """Creates and builds G and D (call inside `strategy.scope()` for distributed training)."""
     spec = LatentSpec.from_config(config)
-    generator = Generator(spec, config.architecture, config.image_shape, sync_bn=sync_bn, name="generator")
-    discriminator = Discriminator(spec, config.architecture, config.q_std, sync_bn=sync_bn, name="discriminator")
+    generator = Generator(
+        spec, config.architecture, config.image_shape, sync_bn=sync_bn, weight_init=config.weight_init, name="generator"
+    )
+    discriminator = Discriminator(
+        spec, config.architecture, config.q_std, sync_bn=sync_bn, weight_init=config.weight_init, name="discriminator"
+    )
     # Subclassed models get their variables from a first call, not from build(shape).
     dummy = {
         "z": tf.zeros([2, spec.noise_dim]),

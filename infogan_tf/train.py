@@ -268,6 +268,25 @@ def write_json(path: str, values: dict) -> None:
     os.replace(tmp, path)
 
 
+def summary_line(results: dict, entropies: dict[str, float], workdir: str) -> str:
+    """The line a finished run ends with: L_I per code against H(c), what the codes were measured to
+    capture (accuracy, MIG / FactorVAE, the best continuous code's slant and width correlation), and
+    where the figures and the export command are."""
+    codes = " ".join(f"{c} {results[f'info_lb/{c}']:.3f}/{h:.3f}" for c, h in entropies.items())
+    parts = [f"Done at step {results['step']}: L_I/H(c) {codes}"]
+    if "categorical_accuracy" in results:
+        parts.append(f"categorical accuracy {results['categorical_accuracy']:.3f}")
+    if "mig" in results:
+        parts.append(f"MIG {results['mig']:.3f} FactorVAE {results['factor_vae']:.3f}")
+    for measure in ("slant", "width"):
+        rhos = {k.split("/")[1]: v for k, v in results.items() if k.startswith(f"spearman_{measure}/")}
+        if rhos:
+            best = max(rhos, key=lambda c: abs(rhos[c]))
+            parts.append(f"{measure} follows {best} (Spearman {rhos[best]:+.2f})")
+    parts.append(f"figures in {os.path.join(workdir, 'figures')}/; export with: python export.py --workdir={workdir}")
+    return " | ".join(parts)
+
+
 def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, float]:
     """Trains (resuming from `workdir/checkpoints` when present) and writes every workdir artifact.
 
@@ -362,6 +381,9 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
             tf.random.Generator.from_seed(config.seed + 2),
             config.eval_samples,
         )
+        if spec.continuous and config.image_shape[-1] == 1:
+            rng = tf.random.Generator.from_seed(config.seed + 5)
+            results.update(evaluate.traversal_correlations(model.generator, spec, rng))
         if labelled is not None and spec.categorical:
             results.update(evaluate.categorical_accuracy(model.discriminator, spec, *labelled))
         if with_factors is not None:
@@ -447,6 +469,8 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     if not chief:
         shutil.rmtree(save_dir, ignore_errors=True)
     logging.info("Weights at step %d: fingerprint %s.", int(step), model.fingerprint())
+    if chief and results and not stopped_by:
+        logging.info("%s", summary_line(results, entropies, workdir))
     outcome = {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
     if stopped_by:
         outcome["stopped_by"] = stopped_by

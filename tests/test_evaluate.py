@@ -83,3 +83,39 @@ def test_a_factor_captured_by_two_codes_has_no_gap():
     duplicated = np.concatenate([separate, separate[:, :1]], axis=1)  # factor 0 in two codes
     # MIG's gap for factor 0 is 0, the other three stay ~1: the mean falls by about a quarter.
     assert evaluate.mig(duplicated, factors) == pytest.approx(evaluate.mig(separate, factors) - 0.25, abs=0.02)
+
+
+def _bar(top_x: float, bottom_x: float, half_width: float, size: int = 28) -> np.ndarray:
+    """A white bar from (top_x, row 4) to (bottom_x, row 23) on black, `2 * half_width` pixels wide."""
+    image = np.zeros((size, size, 1), np.float32)
+    for row in range(4, 24):
+        centre = top_x + (bottom_x - top_x) * (row - 4) / 19
+        columns = np.arange(size)
+        image[row, :, 0] = (np.abs(columns - centre) <= half_width).astype(np.float32)
+    return image
+
+
+def test_slant_and_width_of_bars():
+    upright, leaning, wide = _bar(14, 14, 1), _bar(17, 11, 0.5), _bar(14, 14, 3)
+    slant, width = evaluate.slant_and_width(np.stack([upright, leaning, wide]))
+    assert slant[0] == pytest.approx(0.0, abs=1e-9)
+    assert slant[1] == pytest.approx(np.arctan2(6, 19), abs=0.03)  # the top leans right by 6 px over 19 rows
+    assert slant[2] == pytest.approx(0.0, abs=1e-9)
+    np.testing.assert_array_equal(width, [3, 7, 7])  # columns 13-15, 11-17 and 11-17
+    assert evaluate.slant_and_width(np.zeros((1, 28, 28, 1)))[1][0] == 0
+
+
+def test_traversal_correlations_find_the_code_that_moves_each_measure():
+    spec = LatentSpec(noise_dim=2, categorical=(), continuous=2)
+
+    def generator(latent, training=False):
+        del training
+        codes = latent["continuous"].numpy()
+        # cont0 sets the width monotonically, cont1 the lean; the noise does nothing.
+        return tf.constant(np.stack([_bar(14 + 3 * b, 14 - 3 * b, 1 + 2 * (a + 2)) for a, b in codes]))
+
+    rhos = evaluate.traversal_correlations(generator, spec, tf.random.Generator.from_seed(0), rows=4)
+    assert rhos["spearman_width/cont0"] == pytest.approx(1.0)
+    assert rhos["spearman_slant/cont1"] == pytest.approx(1.0)
+    assert rhos["spearman_slant/cont0"] == 0.0  # the slant is constant along cont0's traversal
+    assert abs(rhos["spearman_width/cont1"]) < 0.8

@@ -355,3 +355,13 @@ def test_batch_norm_without_update_normalises_as_in_training():
     np.testing.assert_allclose(frozen.numpy(), updated.numpy(), atol=1e-5)  # a shifted batch normalises alike
     np.testing.assert_allclose(layer(x + 5.0, training=True).numpy(), frozen.numpy(), atol=1e-6)
     assert np.max(np.abs(layer.moving_mean.numpy() - moving)) > 0.1
+
+
+def test_dcgan_weight_init_draws_kernels_from_normal_002(mnist_config):
+    keras_g, _ = models.build_models(mnist_config)
+    dcgan_g, dcgan_d = models.build_models(dataclasses.replace(mnist_config, weight_init="dcgan"))
+    # G's FC1024 over 74 inputs: Glorot uniform has std sqrt(2 / 1098) = 0.043, DCGAN's 0.02.
+    assert np.std(dcgan_g.fc1.kernel.numpy()) == pytest.approx(0.02, rel=0.03)
+    assert np.std(keras_g.fc1.kernel.numpy()) == pytest.approx((2 / 1098) ** 0.5, rel=0.03)
+    for layer in (dcgan_g.to_image, dcgan_d.conv0, dcgan_d.fc, dcgan_d.q_head):
+        assert np.std(layer.kernel.numpy()) == pytest.approx(0.02, rel=0.1), layer.name
