@@ -1,6 +1,6 @@
 """The two set-up-and-run commands of the README; needs only Python 3.10+ with venv and pip.
 
-python3 tasks.py train [train.py flags]   # make .venv, install the package, train on `shapes`
+python3 tasks.py train [train.py flags]   # make .venv, install the package, train on `digits`
 python3 tasks.py test  [pytest args]      # make .venv, install with test extras, ruff + pytest
 """
 

@@ -1,6 +1,6 @@
 """Trains InfoGAN: flags -> config -> `infogan_tf.train.train_and_evaluate(config, workdir)`.
 
-python train.py                       # shapes, the offline default (~14 min on 2 CPU cores)
+python train.py                       # digits, the offline default (real handwritten digits)
 python train.py --steps=200 --workdir=/tmp/quick
 python train.py --dataset=chairs --manual_dir=DIR   # DIR holds rendered_chairs.tar
 python train.py --dataset=digits --info_weight_cat=0 --info_weight_cont=0 --workdir=runs/gan

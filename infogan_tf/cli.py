@@ -11,7 +11,7 @@ from infogan_tf import config as config_lib
 from infogan_tf.train import TrainingDiverged
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "shapes", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
+flags.DEFINE_string("dataset", "digits", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
 flags.DEFINE_string("workdir", None, "Run directory (default runs/<dataset>); the same workdir resumes.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_string("manual_dir", None, "Folder with files downloaded by hand (chairs, faces, CelebA).")
@@ -29,6 +29,7 @@ flags.DEFINE_enum("q_std", None, config_lib.Q_STD, "Q's Gaussian sigma: fixed (1
 flags.DEFINE_enum(
     "bn_statistics", None, config_lib.BN_STATISTICS, "D's BN moving statistics from real batches only, or all."
 )
+flags.DEFINE_integer("q_hidden", None, "Width of Q's own hidden layer; 0 = Q's outputs read D's features.")
 flags.DEFINE_enum("weight_init", None, config_lib.WEIGHT_INIT, "Kernel init: Keras' default or DCGAN's N(0, 0.02).")
 flags.DEFINE_float("lr_g", None, "Generator Adam learning rate.")
 flags.DEFINE_float("lr_d", None, "Discriminator/Q Adam learning rate.")

@@ -38,6 +38,9 @@ class Config:
     info_weight_cat: float = 1.0
     info_weight_cont: float = 0.1
     q_std: str = "fixed"  # fixed: sigma = 1; learned: Q predicts a clamped log-sigma.
+    # Width of Q's own FC-BN-lReLU layer between the shared body and Q's outputs (the MNIST and SVHN
+    # networks of Appendix C); 0 = none, Q's outputs read the shared features (chairs and faces).
+    q_hidden: int = 128
     # What D's BatchNorm moving statistics (used in inference: eval.json, `encode`, the explorer) are
     # averaged over: "real" batches only (so Q reads real images as in training), or "all" batches D
     # sees in training, 2/3 of them fake (the original code and most ports). Training is the same.
@@ -46,7 +49,8 @@ class Config:
     # Kernel initialisation: Keras' default (Glorot uniform) or DCGAN's N(0, 0.02) (the original code's).
     weight_init: str = "keras"
     image_shape: tuple[int, int, int] = (28, 28, 1)
-    # Optimiser: Adam with beta1 = 0.5 (Appendix C); G learns faster than D, as in the paper.
+    # Optimiser: Adam (Appendix C) with beta1 = 0.5 (the original code's); G learns faster than D
+    # (Appendix C's learning rates).
     lr_g: float = 1e-3
     lr_d: float = 2e-4
     beta1: float = 0.5
@@ -82,6 +86,7 @@ class Config:
             "categorical": list(self.categorical),
             "continuous": self.continuous,
             "q_std": self.q_std,
+            "q_hidden": self.q_hidden,
             "architecture": self.architecture,
             "image_shape": list(self.image_shape),
         }
@@ -127,11 +132,13 @@ PRESETS: dict[str, Config] = {
     "mnist": Config(dataset="mnist"),
     "fashion_mnist": Config(dataset="fashion_mnist"),
     # SVHN and CelebA: the paper's 32x32 networks and latent specs (Appendix C); optimiser as MNIST.
+    # SVHN: Appendix C.2's 4 x Cat(10) + 4 continuous codes and 124 noise (the main text, Sec. 7.3,
+    # says 2 continuous codes: --continuous=2).
     "svhn": Config(
         dataset="svhn",
         noise_dim=124,
         categorical=(10, 10, 10, 10),
-        continuous=2,
+        continuous=4,
         architecture="svhn",
         image_shape=(32, 32, 3),
     ),
@@ -143,14 +150,17 @@ PRESETS: dict[str, Config] = {
         architecture="svhn",
         image_shape=(32, 32, 3),
     ),
-    # 3D chairs (Aubry et al. 2014), the paper's Appendix C: 4 x Cat(20) + 1 x Unif(-1, 1), noise 128,
-    # its chairs networks, G lr 1e-3, D lr 2e-4, batch 64. Our choices: lambda_cont 0.1 (the paper
-    # says only "smaller" than lambda_cat = 1) and the step count and cadences (it gives none).
+    # 3D chairs (Aubry et al. 2014), the paper's Appendix C.5: 3 x Cat(20) + 1 x Unif(-1, 1), noise 128
+    # (Sec. 7.4's text says 4 x Cat(20): --categorical=20,20,20,20 --continuous=0), its chairs networks
+    # with D and Q sharing everything but the output units (q_hidden=0; --q_hidden=128 adds Q's own
+    # FC128 layer as in the MNIST network), G lr 1e-3, D lr 2e-4, batch 64. Our choices: lambda_cont
+    # 0.1 (the paper says only "smaller" than lambda_cat = 1) and the step count and cadences.
     "chairs": Config(
         dataset="chairs",
         noise_dim=128,
-        categorical=(20, 20, 20, 20),
+        categorical=(20, 20, 20),
         continuous=1,
+        q_hidden=0,
         info_weight_cat=1.0,
         info_weight_cont=0.1,
         architecture="chairs",
@@ -169,8 +179,9 @@ PRESETS: dict[str, Config] = {
 # data (input_pipeline.adapt_config).
 PRESETS["npz"] = Config(dataset="npz")
 PRESETS["folder"] = Config(dataset="folder")
-# 3D faces (the DC-IGN renders, an image folder via --data_path): the paper's 5 continuous codes.
-# Our choices: noise 128, the chairs networks at 64x64x1 grayscale, lambda_cont 0.1, the step count.
+# 3D faces (the DC-IGN renders, an image folder via --data_path): Appendix C.4's 5 continuous codes,
+# 128 noise, and D and Q sharing everything but the output units (q_hidden=0, from the chairs preset).
+# Our choices: the chairs networks at 64x64x1 grayscale, lambda_cont 0.1, the step count.
 PRESETS["faces"] = dataclasses.replace(
     PRESETS["chairs"], dataset="faces", categorical=(), continuous=5, info_weight_cont=0.1, steps=50_000
 )
@@ -231,6 +242,7 @@ def validate(config: Config) -> None:
         (config.info_weight_cat >= 0, "--info_weight_cat must be zero or positive."),
         (config.info_weight_cont >= 0, "--info_weight_cont must be zero or positive."),
         (config.q_std in Q_STD, f"--q_std={config.q_std!r} must be one of {Q_STD}."),
+        (config.q_hidden >= 0, f"--q_hidden={config.q_hidden} must be zero (no hidden layer) or a width."),
         (config.weight_init in WEIGHT_INIT, f"--weight_init={config.weight_init!r} must be one of {WEIGHT_INIT}."),
         (
             config.bn_statistics in BN_STATISTICS,

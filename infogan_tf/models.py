@@ -1,13 +1,14 @@
 """Networks: a subclassed Generator G(z, c) and a Discriminator whose shared body feeds D and Q.
 
-Two architectures:
+Four architectures:
 - `mnist`: exactly the paper's MNIST networks (arXiv:1606.03657, Appendix C, Table 1) and the
   original code: G = FC1024-BN-ReLU, FC7x7x128-BN-ReLU, deconv4x4 64 s2-BN-ReLU, deconv4x4 1 s2;
   D = conv4x4 64 s2-lReLU, conv4x4 128 s2-BN-lReLU, FC1024-BN-lReLU; heads D: FC1 and
   Q: FC128-BN-lReLU -> code parameters.
 - `chairs`: the paper's 3D chairs networks (Appendix C): G = FC1024-BN-ReLU, FC8x8x256-BN-ReLU,
   deconv4x4 256 s1, 256 s1, 128 s2, 64 s2 (BN-ReLU), deconv4x4 1 s2; D = conv4x4 64 s2-lReLU,
-  conv 128 s2, 256 s2, 256 s1, 256 s1 (BN-lReLU), FC1024-BN-lReLU, the MNIST heads.
+  conv 128 s2, 256 s2, 256 s1, 256 s1 (BN-lReLU), FC1024-BN-lReLU; D and Q share the whole network and
+  differ only in the output units (Appendix C.4, C.5: `q_hidden=0` in the chairs and faces presets).
 - `svhn`: the paper's SVHN / CelebA networks for 32x32 colour images (Appendix C): G = FC2x2x448-BN-ReLU,
   deconv4x4 256 s2-BN-ReLU, 128 s2-ReLU, 64 s2-ReLU, deconv4x4 3 s2; D = conv4x4 64 s2-lReLU, 128 s2
   and 256 s2 (BN-lReLU), no shared FC layer: the D head and Q's FC128 read the flattened conv features.
@@ -29,15 +30,15 @@ from keras import layers
 
 from infogan_tf.latent import LatentSpec
 
-LEAKY_SLOPE = 0.1  # lReLU slope: the paper does not state it; 0.1 as the common ports.
+LEAKY_SLOPE = 0.1  # lReLU slope, as Appendix C states.
 BN_MOMENTUM = 0.9  # moving-average decay 0.9 as tf.contrib / the original code (Keras: 0.99).
 BN_EPSILON = 1e-5
 LOG_STD_RANGE = (-4.0, 2.0)  # clamp for `q_std=learned`: sigma in [0.018, 7.4] keeps L_I finite.
 
 # Per architecture: G's FC width (None: no first FC layer), first spatial size and channels, then the
 # ReLU deconvs as (channels, stride[, batch norm: default True]) (a last stride-2 deconv makes the
-# image); D's 4x4 convs as (channels, stride) (the first without BN, as DCGAN), the shared FC width
-# (None: D and Q read the flattened conv features) and Q's FC width.
+# image); D's 4x4 convs as (channels, stride) (the first without BN, as DCGAN) and the shared FC width
+# (None: D and Q read the flattened conv features). Q's own hidden layer is `Config.q_hidden`.
 _ARCH = {
     "mnist": {
         "g_fc": 1024,
@@ -45,7 +46,6 @@ _ARCH = {
         "g_deconv": ((64, 2),),
         "d_conv": ((64, 2), (128, 2)),
         "d_fc": 1024,
-        "q_fc": 128,
     },
     "chairs": {
         "g_fc": 1024,
@@ -53,7 +53,6 @@ _ARCH = {
         "g_deconv": ((256, 1), (256, 1), (128, 2), (64, 2)),
         "d_conv": ((64, 2), (128, 2), (256, 2), (256, 1), (256, 1)),
         "d_fc": 1024,
-        "q_fc": 128,
     },
     "svhn": {
         "g_fc": None,
@@ -61,7 +60,6 @@ _ARCH = {
         "g_deconv": ((256, 2), (128, 2, False), (64, 2, False)),
         "d_conv": ((64, 2), (128, 2), (256, 2)),
         "d_fc": None,
-        "q_fc": 128,
     },
     "dcgan64": {
         "g_fc": 128,
@@ -69,7 +67,6 @@ _ARCH = {
         "g_deconv": ((64, 2), (32, 2), (32, 2)),
         "d_conv": ((32, 2), (64, 2), (128, 2)),
         "d_fc": 1024,
-        "q_fc": 128,
     },
 }
 
@@ -179,6 +176,7 @@ class Discriminator(keras.Model):
         q_std: str = "fixed",
         sync_bn: bool = False,
         weight_init="keras",
+        q_hidden: int = 128,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -200,8 +198,10 @@ class Discriminator(keras.Model):
             self.fc = layers.Dense(arch["d_fc"], use_bias=False, kernel_initializer=init(), name="fc")
             self.fc_bn = _batch_norm(sync_bn, "fc_bn")
         self.d_head = layers.Dense(1, dtype="float32", kernel_initializer=init(), name="d_head")
-        self.q_fc = layers.Dense(arch["q_fc"], use_bias=False, kernel_initializer=init(), name="q_fc")
-        self.q_bn = _batch_norm(sync_bn, "q_bn")
+        self.q_hidden = q_hidden
+        if q_hidden:
+            self.q_fc = layers.Dense(q_hidden, use_bias=False, kernel_initializer=init(), name="q_fc")
+            self.q_bn = _batch_norm(sync_bn, "q_bn")
         n_params = sum(spec.categorical) + spec.continuous * (2 if self.learned_std else 1)
         self.q_head = layers.Dense(max(n_params, 1), dtype="float32", kernel_initializer=init(), name="q_head")
 
@@ -237,8 +237,7 @@ class Discriminator(keras.Model):
         h = self.flatten(x)
         if self.has_fc:
             h = keras.ops.leaky_relu(normalise(self.fc_bn, self.fc(h)), LEAKY_SLOPE)
-        q = keras.ops.leaky_relu(normalise(self.q_bn, self.q_fc(h)), LEAKY_SLOPE)
-        out = {"logit": keras.ops.squeeze(self.d_head(h), -1), "features": h, **self._q_outputs(self.q_head(q))}
+        out = {"logit": keras.ops.squeeze(self.d_head(h), -1), "features": h, **self._recognition(h, normalise)}
         if len(batches) == 1:
             return [out]
         parts = {name: tf.split(value, sizes) for name, value in out.items()}
@@ -246,9 +245,16 @@ class Discriminator(keras.Model):
 
     def recognize(self, features, training=False, update_statistics=True):
         """Q(c|x) from the shared body's features: `cat_logits`, `cont_mean`[, `cont_log_std`]."""
-        q = self.q_bn(self.q_fc(features), training=training, update_statistics=update_statistics)
-        q = keras.ops.leaky_relu(q, LEAKY_SLOPE)
-        return self._q_outputs(self.q_head(q))
+        return self._recognition(
+            features, lambda layer, x: layer(x, training=training, update_statistics=update_statistics)
+        )
+
+    def _recognition(self, features, normalise):
+        # Q's own FC-BN-lReLU layer (the MNIST and SVHN appendix networks), or none: the chairs and
+        # faces networks share everything with D and differ only in the output units (Appendix C).
+        if self.q_hidden:
+            features = keras.ops.leaky_relu(normalise(self.q_bn, self.q_fc(features)), LEAKY_SLOPE)
+        return self._q_outputs(self.q_head(features))
 
     def _q_outputs(self, params):
         n_cat, n_cont = sum(self.spec.categorical), self.spec.continuous
@@ -267,7 +273,8 @@ class Discriminator(keras.Model):
     @property
     def q_variables(self):
         """The recognition head Q's own trainable variables."""
-        return [v for layer in (self.q_fc, self.q_bn, self.q_head) for v in layer.trainable_variables]
+        own = (self.q_fc, self.q_bn, self.q_head) if self.q_hidden else (self.q_head,)
+        return [v for layer in own for v in layer.trainable_variables]
 
 
 def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminator]:
@@ -277,7 +284,13 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
         spec, config.architecture, config.image_shape, sync_bn=sync_bn, weight_init=config.weight_init, name="generator"
     )
     discriminator = Discriminator(
-        spec, config.architecture, config.q_std, sync_bn=sync_bn, weight_init=config.weight_init, name="discriminator"
+        spec,
+        config.architecture,
+        config.q_std,
+        sync_bn=sync_bn,
+        weight_init=config.weight_init,
+        q_hidden=config.q_hidden,
+        name="discriminator",
     )
     # Subclassed models get their variables from a first call, not from build(shape).
     dummy = {
