@@ -4,6 +4,7 @@ import dataclasses
 import functools
 import importlib.util
 import os
+import sys
 
 import pytest
 
@@ -60,6 +61,34 @@ def test_compare_peer_alternates_and_reports_ratios_of_medians(monkeypatch, caps
     out = capsys.readouterr().out
     assert "| peer | 64 | 110.0 (100.0-120.0) | 1.00x |" in out
     assert "| fp32 | 64 | 150.0 (90.0-160.0) | 1.36x |" in out
+
+
+def test_compare_peer_runs_the_torch_peer_in_the_repo_by_default(monkeypatch, capsys):
+    compare = _load("compare_peer")
+    peers = []
+
+    def fake_run(command):
+        if command[0] == "/torch/bin/python":
+            peers.append(command)
+        return 100.0
+
+    monkeypatch.setattr(compare, "run", fake_run)
+    argv = ["compare_peer.py", "--peer_python=/torch/bin/python", "--batches=32", "--variants=fp32", "--rounds=1"]
+    monkeypatch.setattr("sys.argv", argv)
+    compare.main()
+    script = os.path.join(REPO_ROOT, "benchmarks", "peer_torch_infogan_mnist.py")
+    assert peers == [["/torch/bin/python", script, "--batch=32", "--steps=40"]] and os.path.isfile(script)
+    capsys.readouterr()
+
+
+def test_compare_peer_reads_the_last_images_per_s_line_of_a_process():
+    compare = _load("compare_peer")
+    # The peer script's closing lines (benchmarks/peer_torch_infogan_mnist.py).
+    lines = ["torch=2.13.0+cpu threads=2 batch=64", "images_per_s=1.0 (not last)", "seconds_per_step=0.29"]
+    lines.append("images_per_s=217.6")
+    assert compare.run([sys.executable, "-c", f"print({chr(10).join(lines)!r})"]) == 217.6
+    with pytest.raises(RuntimeError, match="failed"):
+        compare.run([sys.executable, "-c", "print('no result here')"])
 
 
 def test_op_floor_times_the_steps_own_matmuls_and_convolutions_in_their_passes():

@@ -10,13 +10,15 @@ import sys
 import tarfile
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from infogan_tf import chairs, input_pipeline
-from infogan_tf.config import PRESETS, ConfigError
+from infogan_tf import chairs, evaluate, export, input_pipeline, performance
+from infogan_tf.config import PRESETS, ConfigError, read_workdir_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # chair_00 hashes into the test split, chair_01 and chair_02 into train (chairs.split_of).
@@ -164,9 +166,32 @@ def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert (workdir / "samples" / "cat3_step0000002.png").exists()
+    stored = read_workdir_config(str(workdir))
+    last_code = f"cat{len(stored.categorical) - 1}" if stored.categorical else f"cont{stored.continuous - 1}"
+    assert (workdir / "samples" / f"{last_code}_step0000002.png").exists()
     assert "step 2/2" in done.stderr
-    # MIG and FactorVAE against the renders' elevation and azimuth.
+    # MIG and FactorVAE against the renders' elevation and azimuth: recomputed here from the step-2
+    # checkpoint's Q on the training split's renders, they are exactly what eval.json holds.
     evaluation = json.loads((workdir / "eval.json").read_text())
-    assert 0 <= evaluation["mig"] <= 1 and 0 <= evaluation["factor_vae"] <= 1
+    assert evaluation["step"] == 2
+    policy = keras.config.dtype_policy()
+    try:
+        # The networks in the precision the run resolved and trained in (config.json).
+        performance.set_precision_policy(stored.mixed_precision)
+        config, _, discriminator, path = export.restore(str(workdir))
+        assert path.endswith("-2")
+        images, factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
+        q = discriminator(tf.constant(images), training=False)
+    finally:
+        keras.config.set_dtype_policy(policy)
+    # Every render of the train split (2 chairs x 4 views; fewer than asked for), with its own view.
+    assert sorted(map(tuple, factors.tolist())) == sorted(list(VIEWS) * 2)
+    n_cat = len(config.categorical)
+    cat_logits = np.split(q["cat_logits"].numpy(), np.cumsum(config.categorical)[:-1], axis=1) if n_cat else []
+    codes = np.concatenate([np.argmax(part, axis=1)[:, None] for part in cat_logits] + [q["cont_mean"]], axis=1)
+    assert codes.shape == (8, n_cat + config.continuous) and config.continuous > 0
+    # Q reads each render: a Q that ignored its input would give the 8 different renders one value.
+    assert np.all(codes[:, n_cat:].std(axis=0) > 1e-4)
+    assert evaluation["mig"] == pytest.approx(evaluate.mig(codes, factors), abs=1e-9)
+    assert evaluation["factor_vae"] == evaluate.factor_vae(codes, factors, np.random.default_rng(config.seed))
     assert (workdir / "figures" / "info_lb.png").exists() and (workdir / "figures" / "traversals.png").exists()

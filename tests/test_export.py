@@ -2,11 +2,14 @@
 Serving's TF1 loader, TFLite on LiteRT without TensorFlow, versioning, validation and bad inputs."""
 
 import dataclasses
+import errno
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -235,12 +238,24 @@ def test_export_bad_inputs_are_clear_errors(run, tmp_path, monkeypatch):
     (tmp_path / "a_file").write_text("not a directory")
     with pytest.raises(ConfigError, match="a_file/export is not writable"):
         export.export(workdir, str(tmp_path / "a_file" / "export"))
+    # A directory without write permission. Root (as in CI) writes anywhere, so there export's probe
+    # file meets the EACCES that the kernel gives any other user.
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
-    if not os.access(locked, os.W_OK):  # root can write anywhere
-        with pytest.raises(ConfigError, match="is not writable"):
+    with monkeypatch.context() as patch:
+        if os.access(locked, os.W_OK):
+            probe = tempfile.NamedTemporaryFile
+
+            def refused_in_locked(*args, **kwargs):
+                if os.path.realpath(kwargs.get("dir") or "") == os.path.realpath(locked):
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(locked))
+                return probe(*args, **kwargs)
+
+            patch.setattr(tempfile, "NamedTemporaryFile", refused_in_locked)
+        with pytest.raises(ConfigError, match=rf"^--export_dir={re.escape(str(locked))} is not writable \(Permission"):
             export.export(workdir, str(locked))
+    assert os.listdir(locked) == []  # refused before anything was written
 
     # An export that fails half-way (here: the TFLite conversion) leaves no numbered directory and no
     # temporary one, and earlier versions untouched.

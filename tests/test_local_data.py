@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from infogan_tf import input_pipeline, local_data
+from infogan_tf import export, input_pipeline, local_data
 from infogan_tf.config import PRESETS, ConfigError
 from infogan_tf.train import train_and_evaluate
 
@@ -59,13 +59,14 @@ def test_folder_with_class_subfolders_gives_labels_and_trains(tmp_path, caplog):
     root = tmp_path / "images"
     for i in range(6):
         _write_image(root / "cats" / f"{i}.png", "RGB")
-        _write_image(root / "dogs" / "deeper" / f"{i}.jpg", "RGB", size=(80, 64))
+    for i in range(4):  # fewer dogs, another colour: a Q blind to the images scores 6/10, not 1/2
+        _write_image(root / "dogs" / "deeper" / f"{i}.jpg", "RGB", size=(80, 64), value=40)
     (root / "dogs" / "broken.png").write_bytes(b"\x89PNG not really")
     (root / "notes.txt").write_text("ignored")  # not an image: not a label either
     with caplog.at_level(logging.WARNING):
         images, labels, classes = local_data.load_folder(str(root))
-    assert images.shape == (12, 64, 64, 3) and classes == ["cats", "dogs"]
-    assert sorted(labels) == [0] * 6 + [1] * 6
+    assert images.shape == (10, 64, 64, 3) and classes == ["cats", "dogs"]
+    assert sorted(labels) == [0] * 6 + [1] * 4
     assert "broken.png" in caplog.text
 
     workdir = tmp_path / "run"
@@ -73,7 +74,19 @@ def test_folder_with_class_subfolders_gives_labels_and_trains(tmp_path, caplog):
     result = train_and_evaluate(config, str(workdir))
     stored = json.loads((workdir / "config.json").read_text())
     assert stored["architecture"] == "dcgan64" and stored["image_shape"] == [64, 64, 3]
-    assert 0 <= result["eval/categorical_accuracy"] <= 1
+    # The accuracy is that of the last checkpoint's Q on the folder's 10 labelled images. The images of
+    # a class are identical, so Q gives each class one value: the best matching is right on all 10 when
+    # the two values differ, on the 6 cats alone when they are the same.
+    _, _, discriminator, _ = export.restore(str(workdir))
+    config = input_pipeline.adapt_config(config)
+    images, labels = input_pipeline.labelled_eval_set(config, config.eval_samples)
+    assert images.shape == (10, 64, 64, 3) and sorted(labels) == [0] * 6 + [1] * 4
+    predictions = np.argmax(discriminator(images, training=False)["cat_logits"], axis=1)
+    per_class = [set(predictions[labels == label].tolist()) for label in (0, 1)]
+    assert [len(values) for values in per_class] == [1, 1], per_class
+    expected = 1.0 if per_class[0] != per_class[1] else 0.6
+    evaluation = json.loads((workdir / "eval.json").read_text())
+    assert result["eval/categorical_accuracy"] == evaluation["categorical_accuracy"] == expected
 
 
 def test_grayscale_folder_without_subfolders_has_no_labels(tmp_path):

@@ -9,8 +9,11 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import losses, models
+from infogan_tf.config import PRESETS
 from infogan_tf.latent import LatentSpec
 from infogan_tf.train import InfoGAN
+
+_LATENT_AND_NET = ("noise_dim", "categorical", "continuous", "q_hidden", "architecture", "image_shape")
 
 
 def _latent(config, batch=4, seed=0):
@@ -33,16 +36,35 @@ def _max_abs_diff(variables_a, variables_b) -> float:
 
 @pytest.mark.parametrize("architecture, image_shape", [("mnist", (28, 28, 1)), ("dcgan64", (64, 64, 1))])
 @pytest.mark.parametrize("q_std", ["fixed", "learned"])
-def test_output_shapes_and_ranges(mnist_config, architecture, image_shape, q_std):
+def test_output_shapes_and_every_input_reaches_the_outputs(mnist_config, architecture, image_shape, q_std):
     config = dataclasses.replace(
         mnist_config, architecture=architecture, image_shape=image_shape, q_std=q_std, categorical=(10, 4), continuous=3
     )
     generator, discriminator = models.build_models(config)
-    images = generator(_latent(config, batch=3), training=False)
+    latent = _latent(config, batch=3)
+    images = generator(latent, training=False)
     assert images.shape == (3, *image_shape)
-    assert float(tf.reduce_min(images)) >= 0.0 and float(tf.reduce_max(images)) <= 1.0
+    # In inference mode an example's image is a function of its own latent alone (BN's moving
+    # statistics, not the batch's) ...
+    alone = generator({name: value[:1] for name, value in latent.items()}, training=False)
+    np.testing.assert_allclose(alone, images[:1], rtol=0, atol=1e-6)
+    # ... and of every part of it: z, the categorical codes and the continuous codes.
+    changed = {
+        "z": {**latent, "z": -latent["z"]},
+        "categorical": {**latent, "categorical": (latent["categorical"] + 1) % tf.constant([[10, 4]])},
+        "continuous": {**latent, "continuous": -latent["continuous"]},
+    }
+    for name, other in changed.items():
+        difference = tf.reduce_max(tf.abs(generator(other, training=False) - images), axis=[1, 2, 3])
+        assert np.all(difference.numpy() > 1e-5), name
 
     out = discriminator(images, training=False)
+    # Q and D read their own image: other images give other outputs, the same image the same ones.
+    alone = discriminator(images[:1], training=False)
+    other = discriminator(generator(changed["z"], training=False), training=False)
+    for name in ("logit", "cat_logits", "cont_mean"):
+        np.testing.assert_allclose(alone[name], out[name][:1], rtol=0, atol=1e-6, err_msg=name)
+        assert np.all(np.abs(_numpy(other[name]) - _numpy(out[name])).reshape(3, -1).max(axis=1) > 1e-6), name
     expected_keys = {"logit", "features", "cat_logits", "cont_mean"} | (
         {"cont_log_std"} if q_std == "learned" else set()
     )
@@ -117,12 +139,12 @@ def test_mnist_architecture_intermediate_shapes(mnist_config):
 
 def test_chairs_architecture_is_the_papers(mnist_config):
     """arXiv:1606.03657 Appendix C, 3D chairs: G FC1024, FC8x8x256, deconv 256 s1, 256 s1, 128 s2, 64 s2,
-    1 s2; D conv 64 s2, 128 s2, 256 s2, 256 s1, 256 s1, FC1024; with the chairs latent spec."""
-    config = dataclasses.replace(
-        mnist_config, architecture="chairs", image_shape=(64, 64, 1), noise_dim=128, categorical=(20,) * 4, continuous=1
-    )
+    1 s2; D conv 64 s2, 128 s2, 256 s2, 256 s1, 256 s1, FC1024; D and Q differ only in their output units
+    (Appendix C.5: no Q hidden layer); Appendix C.5's latent spec: 3 x Cat(20), 1 continuous, 128 noise."""
+    config = dataclasses.replace(mnist_config, **{name: getattr(PRESETS["chairs"], name) for name in _LATENT_AND_NET})
+    assert (config.noise_dim, config.categorical, config.continuous, config.q_hidden) == (128, (20,) * 3, 1, 0)
     generator, discriminator = models.build_models(config)
-    assert generator.fc1.kernel.shape == (128 + 80 + 1, 1024)
+    assert generator.fc1.kernel.shape == (128 + 60 + 1, 1024)
     assert generator.fc2.kernel.shape == (1024, 8 * 8 * 256)
     deconvs = [getattr(generator, f"deconv{i}") for i in range(generator.num_deconvs)]
     assert [(d.filters, d.strides[0], d.kernel_size) for d in deconvs] == [
@@ -136,8 +158,12 @@ def test_chairs_architecture_is_the_papers(mnist_config):
     assert [(c.filters, c.strides[0]) for c in convs] == [(64, 2), (128, 2), (256, 2), (256, 1), (256, 1)]
     assert [hasattr(discriminator, f"conv_bn{i}") for i in range(5)] == [False, True, True, True, True]
     assert discriminator.fc.kernel.shape == (8 * 8 * 256, 1024)  # 64 -> 32 -> 16 -> 8 -> 8 -> 8
-    assert discriminator.q_head.kernel.shape == (128, 80 + 1)
+    assert discriminator.q_head.kernel.shape == (1024, 60 + 1) and not hasattr(discriminator, "q_fc")
+    assert discriminator.q_variables == discriminator.q_head.trainable_variables
     assert generator(_latent(config, batch=2)).shape == (2, 64, 64, 1)
+    # The faces preset shares the chairs networks and Q; SVHN takes Appendix C.2's 4 continuous codes.
+    assert (PRESETS["faces"].architecture, PRESETS["faces"].q_hidden, PRESETS["faces"].continuous) == ("chairs", 0, 5)
+    assert (PRESETS["svhn"].continuous, PRESETS["svhn"].q_hidden, PRESETS["svhn"].noise_dim) == (4, 128, 124)
 
 
 def test_svhn_architecture_is_the_papers(mnist_config):
@@ -247,10 +273,34 @@ def test_info_gradient_reaches_generator_q_head_and_shared_body(mnist_config):
     assert all(g is None for g in grads["d_head"])
 
 
-def test_zero_info_weight_gives_zero_generator_gradient(mnist_config):
-    grads = _info_gradients(mnist_config, info_weight=0.0)
-    for g in grads["generator"]:
-        assert g is None or float(tf.reduce_max(tf.abs(g))) == 0.0
+def test_info_weights_scale_each_kind_of_codes_gradient_exactly(mnist_config):
+    # G's gradient of lambda_cat * L_I(cat) + lambda_cont * L_I(cont) is the same combination of the
+    # two bounds' own gradients: lambda = 0 removes a kind of code, and neither lambda is ignored,
+    # swapped or applied to the other kind.
+    generator, discriminator = models.build_models(mnist_config)
+    spec = LatentSpec.from_config(mnist_config)
+    latent = _latent(mnist_config, batch=8)
+
+    def generator_gradient(objective):
+        with tf.GradientTape() as tape:
+            out = discriminator(generator(latent, training=True), training=True)
+            value = objective(losses.info_lower_bounds(out, latent, spec.categorical))
+        gradients = tape.gradient(value, generator.trainable_variables)
+        return np.concatenate([tf.reshape(g, [-1]).numpy() for g in gradients])
+
+    cat = generator_gradient(lambda bounds: tf.reduce_mean(bounds["cat0"]))
+    cont = generator_gradient(lambda bounds: tf.reduce_mean(bounds["cont0"] + bounds["cont1"]))
+    scale = max(np.abs(cat).max(), np.abs(cont).max())
+    assert np.abs(cat).max() > 1e-6 and np.abs(cont).max() > 1e-6
+    assert np.abs(cat - cont).max() > 0.1 * scale  # the two kinds of code pull G differently
+    for weights in [(0.0, 0.0), (1.0, 0.0), (0.0, 0.1), (0.5, 2.0)]:
+        got = generator_gradient(
+            lambda bounds, weights=weights: tf.reduce_mean(losses.weighted_info_lower_bound(bounds, *weights))
+        )
+        expected = weights[0] * cat + weights[1] * cont
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4 * scale, err_msg=str(weights))
+        if weights == (0.0, 0.0):
+            assert not np.any(got)
 
 
 def _step_pair(config, copy_weights, freeze_discriminator=False):
@@ -275,7 +325,7 @@ def test_training_step_sends_info_term_to_generator_q_head_and_shared_body(mnist
     # Adam's first step moves each weight by about lr * sign(grad): a different gradient shows
     # up as differences of the order of the learning rate.
     assert _max_abs_diff(a.discriminator.body_variables, b.discriminator.body_variables) > 1e-5
-    # The lambda = 0 baseline still trains Q with unit weight on the same features (DESIGN.md), so the
+    # The lambda = 0 baseline still trains Q with unit weight on the same features (docs/contract.md), so the
     # Q head's own update is the same either way: lambda only decides what reaches the body and G.
     # The same up to float rounding: the baseline runs Q on the fake features alone, the step on real
     # and fake together, and Adam's first step turns rounding in a near-zero gradient into up to
