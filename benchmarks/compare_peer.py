@@ -1,7 +1,10 @@
 """Side-by-side training throughput: infogan_tf's MNIST step against a peer script, alternated A B A B.
 
 python benchmarks/compare_peer.py --peer_python=/path/to/torch-venv/bin/python \
-    --peer_script=../shared/bench/peer_torch_infogan_mnist.py [--batches=64,128] [--rounds=3]
+    [--peer_script=benchmarks/peer_torch_infogan_mnist.py] [--batches=64,128] [--rounds=3]
+
+The peer script defaults to `benchmarks/peer_torch_infogan_mnist.py`, the same InfoGAN MNIST step in
+PyTorch (`pip install torch numpy` into the venv of --peer_python; the repo does not depend on torch).
 
 Each round runs, per batch size, the peer once and then every variant of
 `benchmarks/train_throughput.py` once, each in its own process, so a noisy neighbour hits all of them
@@ -43,7 +46,11 @@ def run(command: list[str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--peer_python", required=True, help="A Python that has the peer's framework.")
-    parser.add_argument("--peer_script", required=True, help="Takes --batch and --steps.")
+    parser.add_argument(
+        "--peer_script",
+        default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_torch_infogan_mnist.py"),
+        help="Takes --batch and --steps (default: the PyTorch InfoGAN MNIST step beside this script).",
+    )
     parser.add_argument("--peer_steps", type=int, default=40)
     parser.add_argument("--batches", default="64,128")
     parser.add_argument("--variants", default="default,fp32,xla,bf16,xla_bf16")

@@ -1,7 +1,7 @@
 """Export: a TF-Serving-ready SavedModel (generate, generate_from_seed, encode) and TFLite generators.
 
 The SavedModel is written with `keras.export.ExportArchive` (a plain `tf.Module` around Keras 3
-models breaks TF Serving's TF1 loader and converts to a wrong TFLite file; DESIGN.md). Layout:
+models breaks TF Serving's TF1 loader and converts to a wrong TFLite file; docs/contract.md). Layout:
 
     E/<N>/                          the SavedModel, N = next integer by default
     E/<N>/assets/latent_spec.json   what the inputs mean
@@ -124,7 +124,7 @@ def _images_out(images: tf.Tensor) -> dict[str, tf.Tensor]:
 
 
 def build_archive(generator, discriminator, config) -> keras.export.ExportArchive:
-    """The three public signatures (DESIGN.md) over G and D/Q, in inference mode."""
+    """The three public signatures (docs/contract.md) over G and D/Q, in inference mode."""
     spec = LatentSpec.from_config(config)
     names = [s.name for s in _latent_specs(spec)]
     archive = keras.export.ExportArchive()

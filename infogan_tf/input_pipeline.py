@@ -124,7 +124,7 @@ def _to_arrays(ds: tf.data.Dataset, config: Config, label_key, scale: int, limit
 # Read from this machine: --data_path for npz, folder (their image shape from the data) and faces (its
 # preset's); digits from scikit-learn.
 LOCAL_DATASETS = ("npz", "folder", "faces", "digits")
-# Image side -> the architecture built for it (DESIGN.md); other sides are resized to the nearest.
+# Image side -> the architecture built for it (docs/contract.md); other sides are resized to the nearest.
 _SIZE_ARCHITECTURES = {28: "mnist", 32: "svhn", 64: "dcgan64"}
 
 
