@@ -3,6 +3,8 @@
 python reproduce.py --recipe=fig1                      # Fig. 1 + unsupervised accuracy on real digits
 python reproduce.py --recipe=fig1 --dataset=mnist      # the same on MNIST, where TFDS can download
 python reproduce.py --recipe=seeds --seeds=0,1,2       # MIG / FactorVAE on shapes over 3 seeds
+python reproduce.py --recipe=select --seeds=0,1,2,3,4  # the most central of 5 digits runs, exported
+python reproduce.py --recipe=select --workdirs=A,B,C   # the same among finished runs, training none
 
 Runs go to --workdir (default runs/<recipe>_<dataset>), results to <workdir>/results.json, figures
 also to --docs_dir when given.
@@ -16,12 +18,14 @@ from infogan_tf import cli, recipes
 from infogan_tf.config import ConfigError
 
 FLAGS = cli.FLAGS
-flags.DEFINE_enum("recipe", None, ["fig1", "seeds"], "What to reproduce.", required=True)
-flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds for --recipe=seeds.")
+flags.DEFINE_enum("recipe", None, ["fig1", "seeds", "select"], "What to reproduce.", required=True)
+flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds for --recipe=seeds and select.")
 flags.DEFINE_string("docs_dir", None, "Also copy the recipe's figures here (e.g. docs).")
+flags.DEFINE_list("workdirs", None, "--recipe=select among these finished runs instead of training --seeds.")
+flags.DEFINE_boolean("export", True, "--recipe=select: export the chosen run (as export.py does).")
 
-# fig1's dataset when --dataset is not given: real handwritten digits that need no download.
-DEFAULT_DATASETS = {"fig1": "digits", "seeds": "shapes"}
+# The dataset when --dataset is not given: fig1 and select on real handwritten digits that need no download.
+DEFAULT_DATASETS = {"fig1": "digits", "seeds": "shapes", "select": "digits"}
 
 
 def main(argv):
@@ -31,12 +35,19 @@ def main(argv):
 
     def run():
         config = cli.config_from_flags(dataset)
+        if FLAGS.workdirs is not None and (FLAGS.recipe != "select" or FLAGS["seeds"].present):
+            raise ConfigError(
+                "--workdirs picks among finished runs for --recipe=select instead of training --seeds; give it "
+                "only with --recipe=select and without --seeds."
+            )
         if FLAGS.recipe == "fig1":
             return recipes.fig1(config, workdir, FLAGS.docs_dir)
         try:
             seed_list = [int(seed) for seed in FLAGS.seeds]
         except ValueError:
             raise ConfigError(f"--seeds={','.join(FLAGS.seeds)} must be integers, e.g. 0,1,2.") from None
+        if FLAGS.recipe == "select":
+            return recipes.select(config, seed_list, workdir, FLAGS.workdirs, export=FLAGS.export)
         return recipes.seeds(config, seed_list, workdir, FLAGS.docs_dir)
 
     try:
@@ -45,8 +56,9 @@ def main(argv):
         logging.warning("%s", stopped)
         return
     logging.info("Results (%s/results.json):\n%s", workdir, json.dumps(results, indent=2, sort_keys=True))
-    if FLAGS.recipe == "seeds":
-        print(recipes.seeds_table(results))
+    tables = {"seeds": recipes.seeds_table, "select": recipes.select_table}
+    if FLAGS.recipe in tables:
+        print(tables[FLAGS.recipe](results))
 
 
 if __name__ == "__main__":

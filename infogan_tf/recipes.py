@@ -6,6 +6,8 @@
   (scikit-learn's real handwritten digits, no download) or `--dataset=mnist` where TFDS can download.
 - `seeds`: MIG and FactorVAE (and the rest of eval.json) of one preset over several seeds, mean and
   standard deviation, beside the published dSprites numbers of InfoGAN-CR (Lin et al. 2020, Table 1).
+- `select`: ModelCentrality (Lin et al. 2020, `infogan_tf.selection`): the runs of several seeds (or given
+  finished workdirs) score each other, the most central one is chosen without labels and exported.
 
 Each run is an ordinary workdir under `--workdir`, so a recipe that is interrupted resumes where it
 stopped, and a finished one only re-evaluates and redraws. Results go to `<workdir>/results.json`
@@ -23,9 +25,12 @@ import time
 
 import keras
 import numpy as np
+from absl import logging
 
 from infogan_tf import config as config_lib
-from infogan_tf import figures
+from infogan_tf import export as export_lib
+from infogan_tf import figures, selection
+from infogan_tf.latent import LatentSpec
 from infogan_tf.train import train_and_evaluate, write_json
 
 # Lin et al. 2020 (InfoGAN-CR, arXiv:1906.06034), Table 1, dSprites: mean scores as published.
@@ -54,6 +59,11 @@ def _train(config: config_lib.Config, workdir: str) -> dict:
     results["train_seconds"] = rows[-1]["elapsed_s"] if rows else 0.0
     results["wall_seconds_this_call"] = time.time() - start
     return results
+
+
+def _seed_dir(workdir: str, seed: int) -> str:
+    """Where the `seeds` and `select` recipes train seed `seed`: the same run serves both."""
+    return os.path.join(workdir, f"seed{seed}")
 
 
 def _first_step_reaching(rows: list[dict], key: str, level: float) -> int | None:
@@ -111,7 +121,7 @@ def seeds(base: config_lib.Config, seed_list: list[int], workdir: str, docs_dir:
         raise config_lib.ConfigError("--seeds needs at least one seed, e.g. --seeds=0,1,2.")
     per_seed, drawn = {}, {}
     for seed in seed_list:
-        run_dir = os.path.join(workdir, f"seed{seed}")
+        run_dir = _seed_dir(workdir, seed)
         per_seed[seed] = _train(dataclasses.replace(base, seed=seed), run_dir)
         drawn[seed] = figures.write_run_figures(run_dir)
     names = sorted(set.intersection(*(set(r) for r in per_seed.values())) - {"step", "wall_seconds_this_call"})
@@ -168,4 +178,64 @@ def seeds_table(results: dict) -> str:
             published = {"mig": f"{scores['mig']:.2f}", "factor_vae": f"{scores['factor_vae']:.2f}"}
             cells = [published.get(name, "—") for name, _ in columns]
             lines.append(f"| {model} (published, dSprites) | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def select(
+    base: config_lib.Config,
+    seed_list: list[int],
+    workdir: str,
+    workdirs: list[str] | None = None,
+    export: bool = True,
+    tflite: bool = True,
+    num_samples: int = selection.NUM_SAMPLES,
+) -> dict:
+    """ModelCentrality: `base` trained once per seed (as `seeds` trains it), or the finished `workdirs`
+    (then nothing is trained), score each other without labels; the most central run is chosen and, with
+    `export`, exported as `python export.py --workdir=<chosen>` does (its TFLite files only with `tflite`)."""
+    if workdirs is not None:
+        run_dirs = list(workdirs)
+    else:
+        if len(seed_list) < 2:
+            raise config_lib.ConfigError(
+                "--recipe=select compares runs: give two seeds or more (e.g. --seeds=0,1,2,3,4) or --workdirs."
+            )
+        selection.check_spec(LatentSpec.from_config(base))  # before hours of training, not after
+        run_dirs = [_seed_dir(workdir, seed) for seed in seed_list]
+        for seed, run_dir in zip(seed_list, run_dirs, strict=True):
+            _train(dataclasses.replace(base, seed=seed), run_dir)
+    results = selection.select_workdirs(run_dirs, num_samples)
+    os.makedirs(workdir, exist_ok=True)
+    path = os.path.join(workdir, "results.json")
+    write_json(path, results)  # before the export: a failed export keeps the scores
+    if export:
+        chosen = results["chosen"]["workdir"]
+        exported = export_lib.export(chosen, tflite=tflite)
+        results["export"] = {key: exported[key] for key in ("saved_model", "tflite_dir") if key in exported}
+        logging.info("Exported the chosen run %s to %s", chosen, exported["saved_model"])
+        write_json(path, results)
+    return results
+
+
+def select_table(results: dict) -> str:
+    """A Markdown table of the symmetrised scores (the diagonal, a run's Q on its own G, in brackets: it
+    does not count), each run's centrality, and the eval.json numbers the choice did not use."""
+    runs, symmetric = results["runs"], results["scores"]["symmetric"]
+    reported = [
+        (name, title)
+        for name, title in (
+            ("categorical_accuracy", "categorical accuracy"),
+            ("factor_vae", "FactorVAE"),
+            ("mig", "MIG"),
+            ("info_lb", "L_I"),
+        )
+        if all(name in run["eval"] for run in runs)
+    ]
+    header = ["run"] + [run["name"] for run in runs] + ["centrality"] + [title for _, title in reported]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for i, run in enumerate(runs):
+        name = f"**{run['name']}** (chosen)" if i == results["chosen"]["index"] else run["name"]
+        scores = [f"({value:.3f})" if i == j else f"{value:.3f}" for j, value in enumerate(symmetric[i])]
+        evaluation = [f"{run['eval'][key]:.3f}" for key, _ in reported]
+        lines.append("| " + " | ".join([name, *scores, f"{run['centrality']:.3f}", *evaluation]) + " |")
     return "\n".join(lines)
