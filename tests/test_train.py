@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from infogan_tf import config as config_lib
 from infogan_tf import evaluate, export, input_pipeline, performance
-from infogan_tf.train import InfoGAN, train_and_evaluate
+from infogan_tf.train import InfoGAN, summary_line, train_and_evaluate
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVICES = ["/cpu:0", "/cpu:1"]
@@ -320,3 +320,23 @@ def test_cli_reports_user_errors_in_one_line_without_traceback(tmp_path, script,
     assert "Traceback" not in proc.stderr
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and flag_name in error_lines[0], proc.stderr[-2000:]
+
+
+def test_summary_line_names_every_code_the_accuracy_the_best_continuous_codes_and_what_to_do_next():
+    results = {
+        "step": 2000,
+        "info_lb/cat0": 2.3011,
+        "info_lb/cont0": -0.25,
+        "categorical_accuracy": 0.9123,
+        "spearman_slant/cont0": 0.41,
+        "spearman_slant/cont1": -0.87,
+        "spearman_width/cont0": 0.66,
+        "spearman_width/cont1": 0.12,
+    }
+    entropies = {"cat0": 2.302585, "cont0": 0.693147}
+    line = summary_line(results, entropies, "runs/digits")
+    assert line == (
+        "Done at step 2000: L_I/H(c) cat0 2.301/2.303 cont0 -0.250/0.693 | categorical accuracy 0.912 | "
+        "slant follows cont1 (Spearman -0.87) | width follows cont0 (Spearman +0.66) | "
+        "figures in runs/digits/figures/; export with: python export.py --workdir=runs/digits"
+    )
