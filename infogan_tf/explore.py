@@ -1,6 +1,6 @@
 """Latent explorer: a local page to move each code of an exported generator and watch what it controls.
 
-python -m infogan_tf.explore --export_dir=runs/shapes/export        # then open http://127.0.0.1:8501/
+python -m infogan_tf.explore --export_dir=runs/digits/export        # then open http://127.0.0.1:8501/
 python -m infogan_tf.explore --export_dir=E --backend=http://localhost:8501 --port=8080   # a real TF Serving
 
 The server answers TF Serving's REST API for one model (`--model_name`), run from the SavedModel

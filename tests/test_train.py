@@ -194,7 +194,7 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     # config.json records what ran: --mixed_precision=auto resolved for this CPU.
     assert config.mixed_precision == "auto"
     stored = config_lib.Config.from_json((tmp_path / "w" / "config.json").read_text())
-    assert stored.mixed_precision in ("none", "bf16")
+    assert stored.mixed_precision == "none"  # float32 until bf16 is shown to learn
     assert stored == performance.resolve(config, tf.distribute.get_strategy())
     assert tf.train.latest_checkpoint(os.path.join(workdir, "checkpoints")).endswith("-4")
 
