@@ -10,24 +10,13 @@ import shutil
 import keras
 import numpy as np
 import pytest
+from test_recipes import TINY  # 2-step runs, no XLA compile time
 
 from infogan_tf import config as config_lib
 from infogan_tf import recipes, selection
 from infogan_tf.config import ConfigError
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import LEAKY_SLOPE, build_models
-
-# As tests/test_recipes.py: 2-step runs, no XLA compile time.
-TINY = dict(
-    steps=2,
-    batch_size=8,
-    log_every=1,
-    checkpoint_every=2,
-    sample_every=2,
-    eval_every=2,
-    eval_samples=64,
-    jit_compile=False,
-)
 
 
 def _codes(spec: LatentSpec, num_samples: int = 2048, seed: int = 0) -> np.ndarray:
