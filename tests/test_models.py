@@ -64,7 +64,9 @@ def test_output_shapes_and_every_input_reaches_the_outputs(mnist_config, archite
     other = discriminator(generator(changed["z"], training=False), training=False)
     for name in ("logit", "cat_logits", "cont_mean"):
         np.testing.assert_allclose(alone[name], out[name][:1], rtol=0, atol=1e-6, err_msg=name)
-        assert np.all(np.abs(_numpy(other[name]) - _numpy(out[name])).reshape(3, -1).max(axis=1) > 1e-6), name
+        # At least one image: an untrained G can make two nearly equal images, but a D or Q that ignores
+        # its input gives exactly the same outputs for all three.
+        assert np.abs(_numpy(other[name]) - _numpy(out[name])).max() > 1e-6, name
     expected_keys = {"logit", "features", "cat_logits", "cont_mean"} | (
         {"cont_log_std"} if q_std == "learned" else set()
     )
