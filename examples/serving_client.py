@@ -1,16 +1,19 @@
-"""A TF Serving REST client: asks an exported InfoGAN generator for images and writes a PNG grid.
+"""A TF Serving client: asks an exported InfoGAN generator for images and writes a PNG grid.
 
-Start TF Serving on an export directory E (the model base path; versions are E/1, E/2, ...):
+Start TF Serving on an export directory E (the model base path; versions are E/1, E/2, ...), with its
+gRPC (8500) and REST (8501) ports:
 
-    docker run -p 8501:8501 -v "$PWD/runs/shapes/export:/models/infogan" -e MODEL_NAME=infogan tensorflow/serving
+    docker run -p 8500:8500 -p 8501:8501 -v "$PWD/runs/digits/export:/models/infogan" -e MODEL_NAME=infogan \
+        tensorflow/serving
 
-then
+then, over REST (standard library + numpy + Pillow) or gRPC (`PredictionService.Predict` from the
+`tensorflow-serving-api` package):
 
-    python examples/serving_client.py --url=http://localhost:8501 --model=infogan --seed=7 --num=16 --out=grid.png
+    python examples/serving_client.py --url=http://localhost:8501 --seed=7 --num=16 --out=grid.png
+    python examples/serving_client.py --protocol=grpc --target=localhost:8500 --seed=7 --num=16 --out=grid.png
 
-It POSTs `/v1/models/<model>:predict` with `{"signature_name": "generate_from_seed", "inputs":
-{"seed": 7, "num": 16}}` (or `serving_default` with explicit `z` / `categorical` / `continuous` from
---latent_json) and tiles the `images_uint8` output. Standard library + numpy + Pillow only.
+Both ask `generate_from_seed` for {"seed": 7, "num": 16} (or `serving_default` with explicit `z` /
+`categorical` / `continuous` from --latent_json) and tile the `images_uint8` output: the same grid.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import urllib.error
 import urllib.request
 
@@ -46,6 +50,41 @@ def predict(url: str, model: str, signature: str, inputs: dict, version: int | N
         raise SystemExit(f"error: TF Serving at {url} did not answer within {timeout} s.") from None
 
 
+# The dtypes of the exported signatures' inputs (docs/contract.md): gRPC tensors must carry exactly these.
+INPUT_DTYPES = {"seed": "int64", "num": "int32", "z": "float32", "categorical": "int32", "continuous": "float32"}
+
+
+def predict_grpc(target: str, model: str, signature: str, inputs: dict, version: int | None = None, timeout=60):
+    """One TF Serving gRPC `PredictionService.Predict` call; returns the outputs as numpy arrays."""
+    import grpc
+    import tensorflow as tf
+    from tensorflow_serving.apis import predict_pb2, prediction_service_pb2_grpc
+
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model
+    request.model_spec.signature_name = signature
+    if version:
+        request.model_spec.version.value = version
+    for key, value in inputs.items():
+        request.inputs[key].CopyFrom(tf.make_tensor_proto(np.asarray(value, INPUT_DTYPES.get(key, "float32"))))
+    with grpc.insecure_channel(target) as channel:
+        try:
+            response = prediction_service_pb2_grpc.PredictionServiceStub(channel).Predict(request, timeout=timeout)
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.UNAVAILABLE:
+                raise SystemExit(
+                    f"error: cannot reach TF Serving's gRPC API at {target} ({error.details()}); is it running?"
+                ) from None
+            raise SystemExit(f"error: {target} answered {error.code().name}: {_one_line(error.details())}") from None
+    return {key: tf.make_ndarray(value) for key, value in response.outputs.items()}
+
+
+def _one_line(details: str) -> str:
+    """A TensorFlow error's message without its graph and node details (a failed input check's text)."""
+    found = re.search(r"assertion failed: \[(.*?)\](?: \[|$)", details, re.MULTILINE)
+    return found.group(1) if found else details.strip().splitlines()[0] if details.strip() else "(no details)"
+
+
 def grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
     """[N, H, W, C] uint8 -> one [rows * H, cols * W, C] image (blank cells at the end)."""
     n, h, w, c = images.shape
@@ -58,7 +97,9 @@ def grid(images: np.ndarray, cols: int | None = None) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url", default="http://localhost:8501")
+    parser.add_argument("--protocol", choices=("rest", "grpc"), default="rest")
+    parser.add_argument("--url", default="http://localhost:8501", help="TF Serving's REST API (--protocol=rest)")
+    parser.add_argument("--target", default="localhost:8500", help="TF Serving's gRPC host:port (--protocol=grpc)")
     parser.add_argument("--model", default="infogan")
     parser.add_argument("--version", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
@@ -69,11 +110,13 @@ def main() -> None:
 
     if args.latent_json:
         with open(args.latent_json) as f:
-            outputs = predict(args.url, args.model, "serving_default", json.load(f), args.version)
+            signature, inputs = "serving_default", json.load(f)
     else:
-        outputs = predict(
-            args.url, args.model, "generate_from_seed", {"seed": args.seed, "num": args.num}, args.version
-        )
+        signature, inputs = "generate_from_seed", {"seed": args.seed, "num": args.num}
+    if args.protocol == "grpc":
+        outputs = predict_grpc(args.target, args.model, signature, inputs, args.version)
+    else:
+        outputs = predict(args.url, args.model, signature, inputs, args.version)
     images = np.asarray(outputs["images_uint8"], np.uint8)
     tiled = grid(images)
     Image.fromarray(tiled[..., 0] if tiled.shape[-1] == 1 else tiled).save(args.out)

@@ -8,7 +8,9 @@ Each render (600x600, a gray chair on white) becomes a 64x64x1 grayscale image: 
 box of the non-white pixels, grown to a square around its centre plus a margin (white where it
 leaves the frame), resized with Pillow's area-averaging filter. Elevation and azimuth are parsed
 from the file name and kept, with the model index, as ground-truth factors. Splits are by chair
-model (every model in exactly one split), so the test split holds chairs never seen in training.
+model (every model in exactly one split), so the test split holds chairs never seen in training: a
+hash of the model's name decides, except that a subset of the models always gets both splits (one
+model: `train` only).
 """
 
 from __future__ import annotations
@@ -49,9 +51,34 @@ def parse_render_path(path: str) -> dict | None:
     return {"model_name": match["model"], "elevation": int(match["elev"]), "azimuth": int(match["azim"])}
 
 
+def _bucket(model_name: str) -> int:
+    return zlib.crc32(model_name.encode()) % 100
+
+
 def split_of(model_name: str) -> str:
     """`train` or `test` for a chair model, fixed by a hash of its name (independent of the files present)."""
-    return "test" if zlib.crc32(model_name.encode()) % 100 < _TEST_MODELS_PERCENT else "train"
+    return "test" if _bucket(model_name) < _TEST_MODELS_PERCENT else "train"
+
+
+def assign_splits(models) -> dict[str, str]:
+    """Each chair model's split: `split_of`, except that with 2 or more models neither split is empty
+    (the model whose hash lies nearest the other side moves) and a single model goes to `train`."""
+    splits = {name: split_of(name) for name in sorted(models)}
+    if len(splits) == 1:
+        return dict.fromkeys(splits, "train")
+    if "test" not in splits.values():
+        splits[min(splits, key=_bucket)] = "test"
+    if "train" not in splits.values():
+        splits[max(splits, key=_bucket)] = "train"
+    return splits
+
+
+def download_hint(manual_dir: str) -> str:
+    """What belongs in --manual_dir, and where to get it."""
+    return (
+        f"download {TAR_NAME} from {URL} and put it, or the {FOLDER_NAME}/ folder extracted from it, "
+        f"in --manual_dir={manual_dir}"
+    )
 
 
 def preprocess(png_bytes: bytes) -> np.ndarray:
@@ -86,6 +113,16 @@ def preprocess(png_bytes: bytes) -> np.ndarray:
 
 def find_source(manual_dir: str) -> str:
     """The tar (preferred) or the extracted folder inside `manual_dir`."""
+    if os.path.isfile(manual_dir) and os.path.basename(manual_dir) == TAR_NAME:
+        raise ChairsError(
+            f"--manual_dir={manual_dir} is the tar itself: pass the folder holding it, "
+            f"--manual_dir={os.path.dirname(manual_dir) or '.'}."
+        )
+    if not os.path.isdir(manual_dir):
+        what = "is a file, not a folder" if os.path.exists(manual_dir) else "does not exist"
+        raise ChairsError(f"--manual_dir={manual_dir} {what}: {download_hint(manual_dir)}.")
+    if not os.listdir(manual_dir):
+        raise ChairsError(f"--manual_dir={manual_dir} is empty: {download_hint(manual_dir)}.")
     candidates = [
         os.path.join(manual_dir, TAR_NAME),
         os.path.join(manual_dir, FOLDER_NAME),
@@ -99,8 +136,8 @@ def find_source(manual_dir: str) -> str:
     ):
         return manual_dir
     raise ChairsError(
-        f"--manual_dir={manual_dir} holds neither {TAR_NAME} nor its extracted {FOLDER_NAME}/ folder; "
-        f"download {URL} into it."
+        f"--manual_dir={manual_dir} holds neither {TAR_NAME} nor its extracted {FOLDER_NAME}/ folder: "
+        f"{download_hint(manual_dir)}."
     )
 
 
@@ -165,17 +202,26 @@ Download {URL}
         models = sorted({info["model_name"] for path, _ in _iter_files(source) if (info := parse_render_path(path))})
         if not models:
             raise ChairsError(
-                f"{source} contains no renders named <model_hash>/renders/image_<NNN>_p<elev>_t<azim>_r<dist>.png; "
-                f"is it {URL}?"
+                f"{source} contains no renders named <model_hash>/renders/image_<NNN>_p<elev>_t<azim>_r<dist>.png: "
+                f"{download_hint(os.fspath(dl_manager.manual_dir))}."
+            )
+        splits = assign_splits(models)
+        if len(models) == 1:
+            logging.warning(
+                "%s holds 1 chair model (%s): all of it is the train split; there is no test split.", source, models[0]
             )
         index = {name: i for i, name in enumerate(models)}
-        return {split: self._generate_examples(source, index, split) for split in ("train", "test")}
+        return {
+            split: self._generate_examples(source, index, splits, split)
+            for split in ("train", "test")
+            if split in splits.values()
+        }
 
-    def _generate_examples(self, source: str, model_index: dict[str, int], split: str):
+    def _generate_examples(self, source: str, model_index: dict[str, int], splits: dict[str, str], split: str):
         skipped = []
         for path, read in _iter_files(source):
             info = parse_render_path(path)
-            if info is None or split_of(info["model_name"]) != split:
+            if info is None or splits[info["model_name"]] != split:
                 continue
             try:
                 image = preprocess(read())

@@ -9,7 +9,14 @@ The server answers TF Serving's REST API for one model (`--model_name`), run fro
   (columnar, answered `{"outputs": {...}}`) or `{"instances": [...]}` (rows, answered
   `{"predictions": [...]}`); a bad request is answered `{"error": "..."}` with status 400 (404 for an
   unknown model or version, 413 for a body over `--max_body_bytes`), and the server goes on serving;
-- `GET /v1/models/<name>[/versions/<N>]`: the version's status, as TF Serving gives it.
+- `GET /v1/models/<name>[/versions/<N>]`: the version's status, as TF Serving gives it;
+- `GET /v1/models/<name>[/versions/<N>]/metadata`: TF Serving's metadata JSON (`model_spec`, then
+  `metadata.signature_def.signature_def.<signature>`), generated from the SavedModel's signatures.
+`/labels/<label>` paths are refused as TF Serving refuses an unknown label (400), and every refusal,
+whatever its status (400, 404, 405, 411, 413, 429, 500, 501, 502), is a JSON `{"error": ...}`. At most
+`--max_concurrent` predictions run at once; more are answered 429 (TF Serving's RESOURCE_EXHAUSTED)
+at once. At start-up the server replays the version's warm-up records
+(`assets.extra/tf_serving_warmup_requests`, written by export.py), as TF Serving does at load.
 The page (`infogan_tf/explorer/`: plain HTML, JS and CSS, nothing fetched from elsewhere) uses only
 that API and `GET /explorer/config.json` (the latent spec from `E/<N>/assets/latent_spec.json`, the
 model name and version). With `--backend=URL` the API is forwarded to a TF Serving at URL, so the same
@@ -24,6 +31,7 @@ import http.server
 import json
 import os
 import re
+import threading
 import urllib.error
 import urllib.request
 from importlib import resources
@@ -38,7 +46,10 @@ PAGE_FILES = {
     "/static/explorer.js": ("explorer.js", "text/javascript; charset=utf-8"),
     "/static/explorer.css": ("explorer.css", "text/css; charset=utf-8"),
 }
-_MODEL_PATH = re.compile(r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?P<verb>:predict)?$")
+_MODEL_PATH = re.compile(
+    r"^/v1/models/(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+)|/labels/(?P<label>[^/:]+))?"
+    r"(?:(?P<verb>:predict)|(?P<metadata>/metadata))?$"
+)
 
 
 class RequestError(Exception):
@@ -89,6 +100,7 @@ class Servable:
 
     def __init__(self, saved_model_dir: str, max_batch: int):
         import tensorflow as tf  # only when serving locally: a --backend explorer needs no TensorFlow
+        from tensorflow.core.protobuf import saved_model_pb2
 
         self._tf = tf
         self.max_batch = max_batch
@@ -100,6 +112,46 @@ class Servable:
                 function,
                 {key: (spec.shape.as_list(), spec.dtype) for key, spec in inputs.items()},
             )
+        saved_model = saved_model_pb2.SavedModel()
+        with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
+            saved_model.ParseFromString(f.read())
+        graphs = [graph for graph in saved_model.meta_graphs if "serve" in graph.meta_info_def.tags]
+        self.signature_defs = graphs[0].signature_def if graphs else {}
+        self.warmup_requests = self._replay_warmup(saved_model_dir)
+
+    def _replay_warmup(self, saved_model_dir: str) -> int:
+        """Runs the version's warm-up records as TF Serving does at load; returns how many ran."""
+        from infogan_tf import export
+
+        path = os.path.join(saved_model_dir, export.WARMUP_FILE)
+        try:
+            logs = export.read_warmup(saved_model_dir)
+            signatures = {name: function for name, (function, _) in self.signatures.items()}
+            for log in logs:
+                export.run_request(signatures, log.predict_log.request)
+        except Exception as error:  # TF Serving refuses to load a version whose warm-up fails
+            raise ConfigError(
+                f"{path} cannot be replayed ({type(error).__name__}: {_first_line(error)}); "
+                "re-export the model with `python export.py`."
+            ) from None
+        return len(logs)
+
+    def metadata(self, model_name: str, version: int) -> dict:
+        """TF Serving's GET .../metadata answer: the model spec and the SavedModel's signature defs."""
+        from google.protobuf import json_format
+        from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
+
+        spec = model_pb2.ModelSpec(name=model_name)
+        spec.version.value = version
+        signatures = get_model_metadata_pb2.SignatureDefMap()
+        for name, signature in self.signature_defs.items():
+            signatures.signature_def[name].CopyFrom(signature)
+        # TF Serving prints both with preserved field names and every field, defaults included.
+        options = {"preserving_proto_field_name": True, "always_print_fields_with_no_presence": True}
+        return {
+            "model_spec": json_format.MessageToDict(spec, **options),
+            "metadata": {"signature_def": json_format.MessageToDict(signatures, **options)},
+        }
 
     def predict(self, body: dict) -> dict:
         """A parsed TF Serving predict body -> its response body; raises RequestError."""
@@ -211,6 +263,7 @@ class Explorer:
         backend: str | None = None,
         max_batch: int = 256,
         max_body_bytes: int = 4 << 20,
+        max_concurrent: int = 8,
     ):
         self.version, self.saved_model_dir = find_version(export_dir, version)
         self.pinned = version is not None
@@ -220,6 +273,8 @@ class Explorer:
         self.max_body_bytes = max_body_bytes
         self.servable = None if self.backend else Servable(self.saved_model_dir, max_batch)
         self.max_batch = max_batch
+        self.max_concurrent = max_concurrent
+        self._slots = threading.BoundedSemaphore(max_concurrent)
 
     def page_config(self) -> dict:
         return {
@@ -250,9 +305,26 @@ class Explorer:
             raise RequestError(404, f"No such page or API: {method} {path}")
         if (method == "POST") != bool(found["verb"]):
             raise RequestError(405, f"{method} is not allowed on {path}; predict is POST .../models/<name>:predict.")
+        if not found["verb"]:
+            return self._local_or_forwarded(method, path, body, found)
+        if not self._slots.acquire(blocking=False):
+            raise RequestError(
+                429,
+                f"{self.max_concurrent} predictions are already running (--max_concurrent); retry shortly.",
+            )
+        try:
+            return self._local_or_forwarded(method, path, body, found)
+        finally:
+            self._slots.release()
+
+    def _local_or_forwarded(self, method: str, path: str, body: bytes | None, found: re.Match):
         if self.backend:
             return self._forward(method, path, body)
+        if found["label"] is not None:  # this server has no version labels, as a TF Serving without any
+            raise RequestError(400, f"Unrecognized servable version label: {found['label']}")
         self._check_model(found["name"], found["version"])
+        if method == "GET" and found["metadata"]:
+            return _json(200, self.servable.metadata(self.model_name, self.version))
         if method == "GET":
             state = {"state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
             return _json(200, {"model_version_status": [{"version": str(self.version), **state}]})
@@ -325,6 +397,23 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 8501) -
                 answer = _json(500, {"error": f"Internal error: {type(error).__name__}: {error}"})
             self._answer(*answer)
 
+        def send_error(self, code, message=None, explain=None):  # noqa: ARG002 (http.server's signature)
+            """http.server's own refusals (unsupported method, bad request line, ...) as JSON, not HTML."""
+            text = message or self.responses.get(code, ("Error",))[0]
+            method = getattr(self, "command", None) or "request"
+            if code == 501:
+                text = f"{method} is not supported; use GET or POST (TF Serving's REST API)."
+            payload = json.dumps({"error": text}).encode()
+            self.log_error("code %d, message %s", code, text)
+            self.send_response(code, message)
+            self.send_header("Connection", "close")
+            self.close_connection = True
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(payload)
+
         def _answer(self, status: int, content_type: str, payload: bytes) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -356,17 +445,28 @@ def define_flags() -> None:
     )
     flags.DEFINE_integer("max_batch", 256, "Largest batch (or generate_from_seed num) one request may ask for.")
     flags.DEFINE_integer("max_body_bytes", 4 << 20, "Largest request body accepted, in bytes.")
+    flags.DEFINE_integer(
+        "max_concurrent", 8, "Predictions run at once; more are answered 429 at once (TF Serving's RESOURCE_EXHAUSTED)."
+    )
 
 
 def main(argv):
     del argv
     if not FLAGS.export_dir:
         raise SystemExit("error: --export_dir is required: the model base path export.py wrote (E, holding E/<N>/).")
+    if FLAGS.max_concurrent < 1:
+        raise SystemExit(f"error: --max_concurrent={FLAGS.max_concurrent} must be at least 1.")
     if FLAGS.backend and not re.match(r"^https?://", FLAGS.backend):
         raise SystemExit(f"error: --backend={FLAGS.backend} must be an http(s):// URL of TF Serving's REST API.")
     try:
         explorer = Explorer(
-            FLAGS.export_dir, FLAGS.version, FLAGS.model_name, FLAGS.backend, FLAGS.max_batch, FLAGS.max_body_bytes
+            FLAGS.export_dir,
+            FLAGS.version,
+            FLAGS.model_name,
+            FLAGS.backend,
+            FLAGS.max_batch,
+            FLAGS.max_body_bytes,
+            FLAGS.max_concurrent,
         )
         server = make_server(explorer, FLAGS.host, FLAGS.port)
     except ConfigError as error:
@@ -376,7 +476,10 @@ def main(argv):
             f"error: cannot listen on --host={FLAGS.host} --port={FLAGS.port} ({error.strerror})."
         ) from None
     host, port = server.server_address[:2]
-    source = f"forwarding to {explorer.backend}" if explorer.backend else f"running {explorer.saved_model_dir}"
+    if explorer.backend:
+        source = f"forwarding to {explorer.backend}"
+    else:
+        source = f"running {explorer.saved_model_dir}, {explorer.servable.warmup_requests} warm-up requests replayed"
     print(
         f"Latent explorer: http://{host}:{port}/  (model {explorer.model_name} version {explorer.version}, {source})",
         flush=True,

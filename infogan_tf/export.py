@@ -5,11 +5,14 @@ models breaks TF Serving's TF1 loader and converts to a wrong TFLite file; docs/
 
     E/<N>/                          the SavedModel, N = next integer by default
     E/<N>/assets/latent_spec.json   what the inputs mean
+    E/<N>/assets.extra/tf_serving_warmup_requests   TF Serving's warm-up records (below)
     E/tflite/generator*.tflite      `serving_default` for LiteRT, + latent_spec.json
 
 A version is written to a hidden temporary sibling and renamed into place, so TF Serving, which
-polls E, never sees a half-written version. Every TFLite file is checked against the SavedModel
-right after conversion; a mismatch fails the export.
+polls E, never sees a half-written version. The warm-up file is a TFRecord of `PredictionLog`s
+(`tensorflow-serving-api`'s protos): one predict request per signature at batch sizes 1 and 64, which
+TF Serving replays when it loads the version, so the first client request is served warm. Every
+TFLite file is checked against the SavedModel right after conversion; a mismatch fails the export.
 """
 
 from __future__ import annotations
@@ -22,12 +25,18 @@ import tempfile
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from infogan_tf import config as config_lib
 from infogan_tf.config import ConfigError
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import build_models
 
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+WARMUP_BATCHES = (1, 64)
+# The model name in the warm-up requests' model_spec (TF Serving's warm-up ignores it; the explorer's
+# and the docs' default --model_name / MODEL_NAME).
+MODEL_NAME = "infogan"
 MAX_NUM = 1024  # cap on `generate_from_seed`'s num: one request cannot ask for unbounded memory.
 # --quantize name -> (file, statistic of |TFLite - SavedModel| over the images' pixels, its tolerance).
 # int8 weights move a few saturated pixels a lot (max ~0.6 on the README run's model) while the mean
@@ -208,6 +217,52 @@ def sample_inputs(spec: LatentSpec, batch: int, seed: int = 0) -> dict[str, np.n
     return inputs
 
 
+def warmup_requests(config, batches=WARMUP_BATCHES) -> list[prediction_log_pb2.PredictionLog]:
+    """One `PredictionLog` per signature and batch size: what TF Serving runs before it serves."""
+    spec = LatentSpec.from_config(config)
+    logs = []
+    for batch in batches:
+        images = np.random.default_rng(batch).uniform(0, 1, (batch, *config.image_shape)).astype(np.float32)
+        feeds = {
+            "serving_default": sample_inputs(spec, batch, seed=batch),
+            "generate_from_seed": {"seed": np.int64(batch), "num": np.int32(batch)},
+            "encode": {"images": images},
+        }
+        for signature, inputs in feeds.items():
+            request = predict_pb2.PredictRequest()
+            request.model_spec.name = MODEL_NAME
+            request.model_spec.signature_name = signature
+            for key, value in inputs.items():
+                request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+            logs.append(prediction_log_pb2.PredictionLog(predict_log=prediction_log_pb2.PredictLog(request=request)))
+    return logs
+
+
+def write_warmup(saved_model_dir: str, logs) -> str:
+    """Writes `logs` as `assets.extra/tf_serving_warmup_requests` of a SavedModel; returns its path."""
+    path = os.path.join(saved_model_dir, WARMUP_FILE)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        for log in logs:
+            writer.write(log.SerializeToString())
+    return path
+
+
+def read_warmup(saved_model_dir: str) -> list[prediction_log_pb2.PredictionLog]:
+    """The warm-up records of a SavedModel version ([] if it has none)."""
+    path = os.path.join(saved_model_dir, WARMUP_FILE)
+    if not os.path.exists(path):
+        return []
+    return [prediction_log_pb2.PredictionLog.FromString(record.numpy()) for record in tf.data.TFRecordDataset(path)]
+
+
+def run_request(signatures, request: predict_pb2.PredictRequest) -> dict[str, np.ndarray]:
+    """Runs a `PredictRequest` on loaded SavedModel signatures as TF Serving does; returns the outputs."""
+    function = signatures[request.model_spec.signature_name or "serving_default"]
+    inputs = {key: tf.constant(tf.make_ndarray(value)) for key, value in request.inputs.items()}
+    return {key: value.numpy() for key, value in function(**inputs).items()}
+
+
 def convert_tflite(saved_model_dir: str, quantize: str) -> bytes:
     """`serving_default` of the SavedModel as a TFLite flatbuffer (fp32, float16 or dynamic-range int8)."""
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir, signature_keys=["serving_default"])
@@ -267,7 +322,9 @@ def export(
         os.makedirs(os.path.join(saved_model, "assets"), exist_ok=True)
         with open(os.path.join(saved_model, "assets", "latent_spec.json"), "w") as f:
             json.dump(latent_spec_json(config, spec), f, indent=2)
+        write_warmup(saved_model, warmup_requests(config))
         result = {"saved_model": final, "checkpoint": checkpoint, "tflite": {}}
+        result["warmup"] = os.path.join(final, WARMUP_FILE)
         if tflite:
             lite_dir = os.path.join(staging, "tflite")
             os.makedirs(lite_dir)

@@ -171,12 +171,7 @@ def chairs_builder(config: Config) -> chairs.RenderedChairs:
     builder = chairs.RenderedChairs(data_dir=config.data_dir)
     if not os.path.exists(os.path.join(builder.data_dir, "dataset_info.json")):
         if not config.manual_dir:
-            raise ConfigError(
-                f"--dataset=chairs is not prepared in {builder.data_dir}: pass --manual_dir=DIR, a folder "
-                f"holding {chairs.TAR_NAME} ({chairs.URL}) or its extracted {chairs.FOLDER_NAME}/."
-            )
-        if not os.path.isdir(config.manual_dir):
-            raise ConfigError(f"--manual_dir={config.manual_dir} is not a directory.")
+            raise ConfigError(f"--dataset=chairs is not prepared in {builder.data_dir}: {chairs.download_hint('DIR')}.")
         chairs.find_source(config.manual_dir)  # a clear error for a missing download, before TFDS starts
         builder.download_and_prepare(download_config=tfds.download.DownloadConfig(manual_dir=config.manual_dir))
     return builder

@@ -26,6 +26,13 @@ from infogan_tf.train import train_and_evaluate  # noqa: E402
 TINY = dict(steps=2, batch_size=8, log_every=1, checkpoint_every=2, sample_every=2, eval_every=2, eval_samples=16)
 
 
+# What every chairs download error says: the file, its URL, that the tar or its folder works, and where.
+CHAIRS_DOWNLOAD = (
+    "download rendered_chairs.tar from https://www.di.ens.fr/willow/research/seeing3Dchairs/data/rendered_chairs.tar "
+    "and put it, or the rendered_chairs/ folder extracted from it, in --manual_dir="
+)
+
+
 def _train(tmp: pathlib.Path, dataset: str = "shapes", **overrides):
     config = dataclasses.replace(PRESETS[dataset], **{**TINY, **overrides})
     train_and_evaluate(config, str(tmp / "run"))
@@ -321,7 +328,38 @@ CASES = [
         "data",
         "--manual_dir=missing",
         lambda tmp: _train(tmp, "chairs", data_dir=str(tmp / "tfds"), manual_dir=str(tmp / "nope")),
-        "is not a directory",
+        "nope does not exist: " + CHAIRS_DOWNLOAD,
+    ),
+    (
+        "data",
+        "--manual_dir=empty",
+        lambda tmp: ((tmp / "e").mkdir(), _train(tmp, "chairs", data_dir=str(tmp / "tfds"), manual_dir=str(tmp / "e"))),
+        "e is empty: " + CHAIRS_DOWNLOAD,
+    ),
+    (
+        "data",
+        "--manual_dir holding other files",
+        lambda tmp: _train(tmp, "chairs", data_dir=str(tmp / "tfds"), manual_dir=_folder(tmp, {"chairs.zip": b"x"})),
+        "holds neither rendered_chairs.tar nor its extracted rendered_chairs/ folder: " + CHAIRS_DOWNLOAD,
+    ),
+    (
+        "data",
+        "--manual_dir=the tar itself",
+        lambda tmp: _train(
+            tmp,
+            "chairs",
+            data_dir=str(tmp / "tfds"),
+            manual_dir=_folder(tmp, {"rendered_chairs.tar": b"x"}) + "/rendered_chairs.tar",
+        ),
+        "is the tar itself: pass the folder holding it",
+    ),
+    (
+        "data",
+        "--manual_dir in the wrong layout",
+        lambda tmp: _train(
+            tmp, "chairs", data_dir=str(tmp / "tfds"), manual_dir=_folder(tmp, {"rendered_chairs/x/a.png": b"x"})
+        ),
+        "contains no renders named <model_hash>/renders/image_<NNN>_p<elev>_t<azim>_r<dist>.png: " + CHAIRS_DOWNLOAD,
     ),
     ("data", "--manual_dir holding a file that is not a tar", _not_a_tar, "rendered_chairs.tar"),
     ("data", "--manual_dir holding an empty tar", _empty_tar, "contains no renders"),

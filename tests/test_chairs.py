@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import zlib
 from pathlib import Path
 
 import keras
@@ -19,6 +20,7 @@ from PIL import Image
 
 from infogan_tf import chairs, evaluate, export, input_pipeline, performance
 from infogan_tf.config import PRESETS, ConfigError, read_workdir_config
+from infogan_tf.train import train_and_evaluate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # chair_00 hashes into the test split, chair_01 and chair_02 into train (chairs.split_of).
@@ -127,9 +129,9 @@ def test_missing_or_wrong_manual_downloads_are_clear_errors(manual_dirs, tmp_pat
         return input_pipeline.chairs_builder(config)
 
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ConfigError, match=r"--manual_dir=.*empty holds neither rendered_chairs.tar"):
+    with pytest.raises(ConfigError, match=r"--manual_dir=.*empty is empty: download rendered_chairs.tar from https"):
         prepare(str(tmp_path / "empty"))
-    with pytest.raises(ConfigError, match=r"--manual_dir=.*missing is not a directory"):
+    with pytest.raises(ConfigError, match=r"--manual_dir=.*missing does not exist: download rendered_chairs.tar"):
         prepare(str(tmp_path / "missing"))
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / chairs.TAR_NAME).write_bytes(b"this is not a tar")
@@ -143,8 +145,80 @@ def test_missing_or_wrong_manual_downloads_are_clear_errors(manual_dirs, tmp_pat
     (tmp_path / "wrong" / chairs.FOLDER_NAME / "x").mkdir(parents=True)
     with pytest.raises(ConfigError, match="contains no renders"):
         prepare(str(tmp_path / "wrong"))
-    with pytest.raises(ConfigError, match="--dataset=chairs is not prepared .* pass --manual_dir"):
+    with pytest.raises(
+        ConfigError, match="--dataset=chairs is not prepared .*: download rendered_chairs.tar .* in --manual_dir=DIR"
+    ):
         prepare(None)
+
+
+def test_splits_of_a_subset_are_never_empty():
+    by_hash = {name: chairs.split_of(name) for name in (f"m{i}" for i in range(200))}
+    test_names = sorted(name for name, split in by_hash.items() if split == "test")[:2]
+    train_names = sorted(name for name, split in by_hash.items() if split == "train")[:3]
+    # Enough models on both sides: the hash decides alone (the full dataset's split does not move).
+    both = test_names[:1] + train_names
+    assert chairs.assign_splits(both) == {name: by_hash[name] for name in both}
+    # All on one side: the model hashing nearest the other side moves over, and only that one.
+    for names, lone in ((train_names, "test"), (test_names, "train")):
+        splits = chairs.assign_splits(names)
+        moved = [name for name in names if splits[name] != by_hash[name]]
+        assert len(moved) == 1 and splits[moved[0]] == lone
+        key = lambda name: zlib.crc32(name.encode()) % 100  # noqa: E731
+        assert moved[0] == (min(names, key=key) if lone == "test" else max(names, key=key))
+    assert chairs.assign_splits(train_names[:1]) == {train_names[0]: "train"}
+    assert chairs.assign_splits(test_names[:1]) == {test_names[0]: "train"}
+
+
+def _subset_dirs(base: Path, count: int) -> dict[str, str]:
+    """A tree and a tar of the first `count` models of MODELS (no corrupt file): {"folder": DIR, "tar": DIR}."""
+    files = {
+        name: data
+        for name, data in _files().items()
+        if name != CORRUPT and any(f"/{model}/" in name for model in MODELS[:count])
+    }
+    folder, tar = base / f"folder{count}", base / f"tar{count}"
+    tar.mkdir(parents=True)
+    with tarfile.open(tar / chairs.TAR_NAME, "w") as archive:
+        for name, data in sorted(files.items()):
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return {"folder": str(folder), "tar": str(tar)}
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_subsets_of_1_2_and_3_models_build_and_train_as_tree_and_tar(tmp_path, caplog, count, shapes_config):
+    # chair_01 and chair_02 both hash to train: with 2 models one of them becomes the test split.
+    expected = {1: {"train": 1}, 2: {"train": 1, "test": 1}, 3: {"train": 2, "test": 1}}[count]
+    prepared, dirs = {}, _subset_dirs(tmp_path, count)
+    for layout, manual_dir in dirs.items():
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            builder = _prepare(manual_dir, tmp_path / f"tfds_{layout}")
+        splits = {name: info.num_examples // len(VIEWS) for name, info in builder.info.splits.items()}
+        assert splits == expected, (layout, splits)
+        warned = [r.getMessage() for r in caplog.records if "holds 1 chair model" in r.getMessage()]
+        assert len(warned) == (count == 1), caplog.text
+        prepared[layout] = {split: _examples(builder, split) for split in expected}
+    for split in expected:  # the tree and the tar give the same examples
+        for key in ("image", "model", "elevation", "azimuth"):
+            np.testing.assert_array_equal(prepared["folder"][split][key], prepared["tar"][split][key])
+    # Training reads the prepared train split: 2 steps on it (one layout per count, the other one is
+    # the same data; the chairs networks on the 3-model tar: test_train_py_trains_on_chairs).
+    layout = ("folder", "tar")[count % 2]
+    config = dataclasses.replace(
+        shapes_config,
+        dataset="chairs",
+        data_dir=str(tmp_path / f"tfds_{layout}"),
+        manual_dir=dirs[layout],
+        steps=2,
+        batch_size=4,
+    )
+    results = train_and_evaluate(config, str(tmp_path / "run"))
+    assert results["step"] == 2 and np.isfinite(results["g_loss"]), results
+    assert (tmp_path / "run" / "checkpoints" / "ckpt-2.index").exists()
 
 
 def test_train_py_trains_on_chairs(manual_dirs, tmp_path):

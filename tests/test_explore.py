@@ -9,13 +9,16 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
 import tensorflow as tf
+from tensorflow.core.framework import types_pb2
 
 from infogan_tf import config as config_lib
 from infogan_tf import explore, export
+from infogan_tf.config import ConfigError
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import build_models
 
@@ -202,6 +205,129 @@ def test_wrong_methods_paths_and_missing_length_are_refused(served):
     assert response.status == 411 and "Content-Length" in json.loads(response.read())["error"]
     connection.close()
     assert call(url, "POST", "/v1/models/infogan:predict", _body())[0] == 200
+
+
+def _raw(url: str, method: str, path: str, body: bytes = b"", headers=None) -> tuple[int, str, bytes]:
+    """One HTTP request with exactly the given headers: (status, Content-Type, body)."""
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=60)
+    connection.putrequest(method, path)
+    for key, value in (headers or {}).items():
+        connection.putheader(key, value)
+    connection.endheaders(body or None)
+    response = connection.getresponse()
+    answer = response.status, response.headers["Content-Type"], response.read()
+    connection.close()
+    return answer
+
+
+# Requests the server refuses before or instead of running the model: (method, path, headers) -> status.
+REFUSED = {
+    "unknown path": ("GET", "/nowhere", {}, 404),
+    "unknown model": ("GET", "/v1/models/other/metadata", {}, 404),
+    "unknown version": ("POST", "/v1/models/infogan/versions/2:predict", {"Content-Length": "2"}, 404),
+    "GET on predict": ("GET", "/v1/models/infogan:predict", {}, 405),
+    "POST on status": ("POST", "/v1/models/infogan/metadata", {"Content-Length": "2"}, 405),
+    "no Content-Length": ("POST", "/v1/models/infogan:predict", {}, 411),
+    "body over --max_body_bytes": ("POST", "/v1/models/infogan:predict", {"Content-Length": "300000"}, 413),
+    "DELETE": ("DELETE", "/v1/models/infogan", {}, 501),
+    "HEAD": ("HEAD", "/", {}, 501),
+    "PUT": ("PUT", "/v1/models/infogan:predict", {"Content-Length": "2"}, 501),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_every_refusal_is_a_json_error_with_its_status(served, case):
+    _, url, _ = served
+    method, path, headers, expected = REFUSED[case]
+    status, content_type, payload = _raw(url, method, path, b"{}" if "Content-Length" in headers else b"", headers)
+    assert (status, content_type) == (expected, "application/json")
+    if method != "HEAD":  # a HEAD answer has no body
+        assert list(json.loads(payload)) == ["error"] and json.loads(payload)["error"]
+    assert call(url, "POST", "/v1/models/infogan:predict", _body())[0] == 200
+
+
+def test_metadata_is_tf_servings_answer_generated_from_the_signatures(served):
+    export_dir, url, _ = served
+    status, answer = call(url, "GET", "/v1/models/infogan/metadata")
+    assert status == 200 and call(url, "GET", "/v1/models/infogan/versions/1/metadata") == (200, answer)
+    assert list(answer) == ["model_spec", "metadata"] and list(answer["metadata"]) == ["signature_def"]
+    assert answer["model_spec"] == {"name": "infogan", "signature_name": "", "version": "1"}
+    shown = answer["metadata"]["signature_def"]["signature_def"]
+    # TF Serving's JSON of a TensorInfo: every field printed, int64 sizes as strings.
+    assert shown["serving_default"]["inputs"]["z"] == {
+        "dtype": "DT_FLOAT",
+        "tensor_shape": {"dim": [{"size": "-1", "name": ""}, {"size": "8", "name": ""}], "unknown_rank": False},
+        "name": "serving_default_z:0",
+    }
+    assert shown["generate_from_seed"]["inputs"]["seed"]["tensor_shape"] == {"dim": [], "unknown_rank": False}
+    assert shown["encode"]["method_name"] == "tensorflow/serving/predict"
+    # Every signature TF Serving's loader sees (the TF1 session loader), with its tensors, as it has them.
+    with tf.Graph().as_default(), tf.compat.v1.Session() as session:
+        meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], os.path.join(export_dir, "1"))
+    assert set(shown) == set(meta.signature_def) >= {"serving_default", "generate_from_seed", "encode"}
+    for name, signature in meta.signature_def.items():
+        assert shown[name]["method_name"] == signature.method_name
+        for kind in ("inputs", "outputs"):
+            assert set(shown[name][kind]) == set(getattr(signature, kind))
+            for key, info in getattr(signature, kind).items():
+                assert shown[name][kind][key]["name"] == info.name
+                assert shown[name][kind][key]["dtype"] == types_pb2.DataType.Name(info.dtype)
+                dims = [int(d["size"]) for d in shown[name][kind][key]["tensor_shape"]["dim"]]
+                assert dims == [d.size for d in info.tensor_shape.dim]
+
+
+def test_version_labels_are_refused_as_tf_serving_refuses_an_unknown_label(served):
+    _, url, _ = served
+    refused = (400, {"error": "Unrecognized servable version label: stable"})
+    assert call(url, "GET", "/v1/models/infogan/labels/stable") == refused
+    assert call(url, "GET", "/v1/models/infogan/labels/stable/metadata") == refused
+    assert call(url, "POST", "/v1/models/infogan/labels/stable:predict", _body()) == refused
+
+
+def test_predictions_over_max_concurrent_are_answered_429_at_once(served, monkeypatch):
+    export_dir, _, _ = served
+    explorer = explore.Explorer(export_dir, max_concurrent=1)
+    server, url = start(explorer)
+    entered, release, results = threading.Event(), threading.Event(), []
+    predict = explorer.servable.predict
+
+    def held(body):
+        entered.set()
+        release.wait(60)
+        return predict(body)
+
+    monkeypatch.setattr(explorer.servable, "predict", held)
+    first = threading.Thread(target=lambda: results.append(call(url, "POST", "/v1/models/infogan:predict", _body())))
+    try:
+        first.start()
+        assert entered.wait(60)
+        began = time.monotonic()
+        status, answer = call(url, "POST", "/v1/models/infogan:predict", _body())
+        assert status == 429 and "1 predictions are already running (--max_concurrent)" in answer["error"]
+        assert time.monotonic() - began < 5  # answered at once, not queued behind the running one
+        assert call(url, "GET", "/v1/models/infogan")[0] == 200  # status and metadata are not limited
+    finally:
+        release.set()
+        first.join(60)
+        server.shutdown()
+        server.server_close()
+    assert results[0][0] == 200
+
+
+def test_start_up_replays_the_warmup_records(served, tmp_path):
+    export_dir, _, _ = served
+    assert explore.Explorer(export_dir).servable.warmup_requests == 6  # 3 signatures x batch 1 and 64
+    # A record that fails when run stops the start-up, as it stops TF Serving's load of the version.
+    copy = tmp_path / "export"
+    shutil.copytree(export_dir, copy)
+    logs = export.warmup_requests(CONFIG)
+    bad = next(log for log in logs if log.predict_log.request.model_spec.signature_name == "serving_default")
+    bad.predict_log.request.inputs["categorical"].CopyFrom(tf.make_tensor_proto(np.array([[10]], np.int32)))
+    export.write_warmup(str(copy / "1"), logs)
+    with pytest.raises(
+        ConfigError, match=r"tf_serving_warmup_requests cannot be replayed .*categorical index.*re-export"
+    ):
+        explore.Explorer(str(copy))
 
 
 def test_an_internal_error_is_a_500_with_a_message_and_the_server_keeps_serving(served, monkeypatch):

@@ -1,6 +1,7 @@
 """export.py: the SavedModel's signatures against the Keras models in a process without infogan_tf, TF
 Serving's TF1 loader, TFLite on LiteRT without TensorFlow, versioning, validation and bad inputs."""
 
+import concurrent.futures
 import dataclasses
 import errno
 import importlib.util
@@ -14,9 +15,12 @@ import textwrap
 import threading
 import time
 
+import grpc
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2, prediction_service_pb2_grpc
 
 from infogan_tf import config as config_lib
 from infogan_tf import explore, export
@@ -163,6 +167,39 @@ def test_saved_model_cli_lists_named_inputs(run):
         assert f"inputs['{name}']" in shown.stdout
 
 
+def test_warmup_records_parse_with_tf_servings_protos_and_every_request_runs(run):
+    workdir, result, config = run
+    path = os.path.join(result["saved_model"], "assets.extra", "tf_serving_warmup_requests")
+    assert result["warmup"] == path
+    logs = [prediction_log_pb2.PredictionLog.FromString(r.numpy()) for r in tf.data.TFRecordDataset(path)]
+    signatures = tf.saved_model.load(result["saved_model"]).signatures
+    seen = []
+    for log in logs:
+        assert log.WhichOneof("log_type") == "predict_log"
+        request = log.predict_log.request
+        name = request.model_spec.signature_name
+        feed = {key: tf.make_ndarray(value) for key, value in request.inputs.items()}
+        function = signatures[name]
+        specs = function.structured_input_signature[1]
+        assert set(feed) == set(specs)  # every input of the signature, in its dtype
+        assert all(feed[key].dtype == specs[key].dtype.as_numpy_dtype for key in feed)
+        outputs = function(**{key: tf.constant(value) for key, value in feed.items()})
+        batch = int(feed["num"]) if name == "generate_from_seed" else len(next(iter(feed.values())))
+        assert all(value.shape[0] == batch for value in outputs.values())
+        seen.append((name, batch))
+    # One request per signature at batch sizes 1 and 64.
+    assert sorted(seen) == sorted((s, b) for s in ("serving_default", "generate_from_seed", "encode") for b in (1, 64))
+    # The serving_default request's images are what G makes of its latents.
+    request = next(
+        log.predict_log.request
+        for log in logs
+        if log.predict_log.request.model_spec.signature_name == "serving_default"
+    )
+    latents = {key: tf.make_ndarray(value) for key, value in request.inputs.items()}
+    expected, _ = _keras_reference(workdir, latents, np.zeros((1, 64, 64, 1), np.float32))
+    np.testing.assert_allclose(export.run_request(signatures, request)["images"], expected, atol=1e-5)
+
+
 def test_tflite_on_litert_without_tensorflow(run, tmp_path):
     workdir, result, config = run
     inputs = _inputs(config, batch=4)
@@ -287,11 +324,16 @@ def test_litert_demo_writes_a_traversal(run, tmp_path, code, cols):
     assert png.shape == (6 * 64, cols * 64, 1)
 
 
-def test_serving_client_speaks_the_rest_predict_protocol(run, tmp_path):
-    _, result, config = run
+def _serving_client():
     spec = importlib.util.spec_from_file_location("serving_client", os.path.join(ROOT, "examples", "serving_client.py"))
     client = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(client)
+    return client
+
+
+def test_serving_client_speaks_the_rest_predict_protocol(run, tmp_path):
+    _, result, config = run
+    client = _serving_client()
     # The latent explorer's server answers TF Serving's REST predict protocol (tests/test_explore.py).
     server = explore.make_server(explore.Explorer(os.path.dirname(result["saved_model"])), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -374,3 +416,84 @@ def test_serving_latency_benchmark_times_the_export_and_counts_generator_flops(r
     flops = {line.split()[1]: float(line.split()[2].split("=")[1]) for line in lines if line.startswith("generator ")}
     # FLOPs grow with the batch: the dcgan64 generator's per-image work, twice.
     assert flops["batch=2"] == pytest.approx(2 * flops["batch=1"], rel=0.01) and flops["batch=1"] > 0
+
+
+class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """A protocol-exact stand-in for TF Serving's gRPC API: `PredictionService.Predict` on one SavedModel
+    version, with TF Serving's checks of the model name, the signature and the inputs' dtypes."""
+
+    def __init__(self, saved_model_dir: str, name: str = "infogan", version: int = 1):
+        self.signatures = tf.saved_model.load(saved_model_dir).signatures
+        self.name, self.version = name, version
+
+    def Predict(self, request, context):  # noqa: N802 (the gRPC method's name)
+        spec = request.model_spec
+        if spec.name != self.name or (spec.HasField("version") and spec.version.value != self.version):
+            context.abort(grpc.StatusCode.NOT_FOUND, f"Servable not found for request: Latest({spec.name})")
+        signature = spec.signature_name or "serving_default"
+        if signature not in self.signatures:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f'Serving signature name: "{signature}" not found')
+        expected = self.signatures[signature].structured_input_signature[1]
+        for key, tensor in request.inputs.items():
+            if key not in expected or tensor.dtype != expected[key].dtype.as_datatype_enum:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"input {key}: wrong name or dtype")
+        try:
+            outputs = export.run_request(self.signatures, request)
+        except tf.errors.InvalidArgumentError as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, error.message)
+        response = predict_pb2.PredictResponse()
+        response.model_spec.name, response.model_spec.signature_name = self.name, signature
+        response.model_spec.version.value = self.version
+        for key, value in outputs.items():
+            response.outputs[key].CopyFrom(tf.make_tensor_proto(value))
+        return response
+
+
+def test_serving_client_speaks_grpc_and_writes_the_rest_paths_grid(run, tmp_path, monkeypatch, capsys):
+    _, result, config = run
+    client = _serving_client()
+    grpc_server = grpc.server(concurrent.futures.ThreadPoolExecutor(max_workers=2))
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        _PredictionService(result["saved_model"]), grpc_server
+    )
+    target = f"127.0.0.1:{grpc_server.add_insecure_port('127.0.0.1:0')}"
+    grpc_server.start()
+    rest = explore.make_server(explore.Explorer(os.path.dirname(result["saved_model"])), "127.0.0.1", 0)
+    threading.Thread(target=rest.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{rest.server_address[1]}"
+    latent_json = tmp_path / "latent.json"
+    latent_json.write_text(json.dumps({k: v.tolist() for k, v in _inputs(config, batch=3).items()}))
+    signatures = tf.saved_model.load(result["saved_model"]).signatures
+    try:
+        for request in (["--seed=7", "--num=5"], [f"--latent_json={latent_json}"]):
+            grids = {}
+            for protocol in (f"--url={url}", f"--protocol=grpc --target={target}"):
+                out = tmp_path / "grid.png"
+                monkeypatch.setattr(sys, "argv", ["serving_client.py", *protocol.split(), *request, f"--out={out}"])
+                client.main()
+                grids[protocol] = np.asarray(Image.open(out))
+            rest_grid, grpc_grid = grids.values()
+            np.testing.assert_array_equal(grpc_grid, rest_grid)
+            if request[0] == "--seed=7":  # the seed's images, tiled 3 x 2 (one blank cell)
+                direct = signatures["generate_from_seed"](seed=tf.constant(7, tf.int64), num=tf.constant(5))
+                np.testing.assert_array_equal(grpc_grid, client.grid(direct["images_uint8"].numpy())[..., 0])
+                assert grpc_grid.shape == (2 * 64, 3 * 64)
+        assert "grid.png: 3 images of 64x64x1" in capsys.readouterr().out
+        # TF Serving's gRPC errors become one line naming the target and the status.
+        with pytest.raises(SystemExit, match=f"error: {target} answered NOT_FOUND: Servable not found"):
+            client.predict_grpc(target, "other", "generate_from_seed", {"seed": 1, "num": 1})
+        with pytest.raises(
+            SystemExit, match=f"error: {target} answered INVALID_ARGUMENT: categorical index not below K = \\[3\\]$"
+        ):
+            client.predict_grpc(
+                target,
+                "infogan",
+                "serving_default",
+                {**json.loads(latent_json.read_text()), "categorical": [[0], [3], [0]]},
+            )
+        with pytest.raises(SystemExit, match="cannot reach TF Serving's gRPC API at 127.0.0.1:9"):
+            client.predict_grpc("127.0.0.1:9", "infogan", "generate_from_seed", {"seed": 1, "num": 1}, timeout=20)
+    finally:
+        grpc_server.stop(None)
+        rest.shutdown()
+        rest.server_close()
