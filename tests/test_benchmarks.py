@@ -122,3 +122,42 @@ def test_op_floor_resizes_an_op_to_the_doubled_d_step_batch():
     deconv = floor._with_batch(g_ops[2], 128)
     assert deconv["operands"]["out_backprop"] == [128, 7, 7, 128]
     assert list(deconv["constants"]["input_sizes"]) == [128, 14, 14, 64]
+
+
+def test_serving_load_counts_good_malformed_and_refused_requests(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from test_explore import CONFIG, export_untrained
+
+    from infogan_tf import explore
+
+    serving_load = _load("serving_load")
+    export_dir = export_untrained(CONFIG, tmp_path)
+    explorer = explore.Explorer(export_dir, max_concurrent=2)
+    server = explore.make_server(explorer, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    spec = serving_load._latent_spec(export_dir)
+    try:
+        result = serving_load.load(address, spec, clients=2, seconds=1.5, malformed_every=2)
+        # Every malformed body is refused with a 400 and every good one answered: nothing unexpected.
+        assert result["unexpected"] == [] and set(result["statuses"]) == {200, 400}
+        assert result["good"]["n"] >= 2 and result["malformed"]["n"] >= 2
+        assert result["good"]["p99_ms"] >= result["good"]["p50_ms"] > 0
+        # Predicts held for 2 s: over the cap of 2 in flight, the rest are refused at once.
+        predict = explorer.servable.predict
+
+        def held(body):
+            time.sleep(2.0)
+            return predict(body)
+
+        monkeypatch.setattr(explorer.servable, "predict", held)
+        burst = serving_load.overload(address, spec, clients=10)
+        assert burst["served"] == 2 and burst["refused_429"] == 8 and burst["other"] == []
+        assert burst["max_429_ms"] < 2000
+    finally:
+        server.shutdown()
+        server.server_close()
+    rss, threads = serving_load.server_memory(os.getpid())
+    assert rss > 10 and threads >= 1
