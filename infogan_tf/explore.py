@@ -148,10 +148,12 @@ class Servable:
             signatures.signature_def[name].CopyFrom(signature)
         # TF Serving prints both with preserved field names and every field, defaults included.
         options = {"preserving_proto_field_name": True, "always_print_fields_with_no_presence": True}
-        return {
-            "model_spec": json_format.MessageToDict(spec, **options),
-            "metadata": {"signature_def": json_format.MessageToDict(signatures, **options)},
-        }
+        model_spec = _oneofs_last(json_format.MessageToDict(spec, **options), "version")
+        signature_defs = json_format.MessageToDict(signatures, **options)
+        for signature in signature_defs["signature_def"].values():
+            for kind in ("inputs", "outputs"):
+                signature[kind] = {key: _oneofs_last(info, "name") for key, info in signature[kind].items()}
+        return {"model_spec": model_spec, "metadata": {"signature_def": signature_defs}}
 
     def predict(self, body: dict) -> dict:
         """A parsed TF Serving predict body -> its response body; raises RequestError."""
@@ -240,6 +242,12 @@ class Servable:
                 )
             if batch < 1:
                 raise RequestError(400, f'"{signature}" needs a batch of at least 1.')
+
+
+def _oneofs_last(fields: dict, *oneofs: str) -> dict:
+    """TF Serving's (C++) key order: a message's oneof members (ModelSpec's version, TensorInfo's name)
+    after its other fields."""
+    return {**{k: v for k, v in fields.items() if k not in oneofs}, **{k: fields[k] for k in oneofs if k in fields}}
 
 
 def _first_line(error: Exception) -> str:

@@ -251,9 +251,13 @@ def test_metadata_is_tf_servings_answer_generated_from_the_signatures(served):
     status, answer = call(url, "GET", "/v1/models/infogan/metadata")
     assert status == 200 and call(url, "GET", "/v1/models/infogan/versions/1/metadata") == (200, answer)
     assert list(answer) == ["model_spec", "metadata"] and list(answer["metadata"]) == ["signature_def"]
-    assert answer["model_spec"] == {"name": "infogan", "signature_name": "", "version": "1"}
+    # TF Serving's JSON, key order included (its own expected answer, in its repository:
+    # tensorflow_serving/servables/tensorflow/testdata/saved_model_half_plus_two_2_versions_metadata.json).
+    assert list(answer["model_spec"].items()) == [("name", "infogan"), ("signature_name", ""), ("version", "1")]
     shown = answer["metadata"]["signature_def"]["signature_def"]
     # TF Serving's JSON of a TensorInfo: every field printed, int64 sizes as strings.
+    assert list(shown["serving_default"]) == ["inputs", "outputs", "method_name", "defaults"]
+    assert list(shown["serving_default"]["inputs"]["z"]) == ["dtype", "tensor_shape", "name"]
     assert shown["serving_default"]["inputs"]["z"] == {
         "dtype": "DT_FLOAT",
         "tensor_shape": {"dim": [{"size": "-1", "name": ""}, {"size": "8", "name": ""}], "unknown_rank": False},
