@@ -179,10 +179,10 @@ PRESETS: dict[str, Config] = {
         eval_every=5000,
     ),
 }
-# A user's .npz file or image folder: the MNIST setup; image shape and architecture come from the
-# data (input_pipeline.adapt_config).
-PRESETS["npz"] = Config(dataset="npz")
-PRESETS["folder"] = Config(dataset="folder")
+# A user's .npz file or image folder: the MNIST preset (N(0, 0.02) kernels included); image shape and
+# architecture come from the data (input_pipeline.adapt_config).
+PRESETS["npz"] = dataclasses.replace(PRESETS["mnist"], dataset="npz")
+PRESETS["folder"] = dataclasses.replace(PRESETS["mnist"], dataset="folder")
 # 3D faces (the DC-IGN renders, an image folder via --data_path): Appendix C.4's 5 continuous codes,
 # 128 noise, and D and Q sharing everything but the output units (q_hidden=0, from the chairs preset).
 # Our choices: the chairs networks at 64x64x1 grayscale, lambda_cont 0.1, the step count.
