@@ -9,7 +9,8 @@ request malformed (bad JSON, a wrong shape, an out-of-range category, an unknown
 Markdown table: requests/s, p50 and p99 latency of the good and of the malformed requests, statuses
 that were not the expected ones, and the server's resident memory and thread count before and after.
 A last row sends --overload_clients at once to a server that runs --max_concurrent predictions:
-those over the cap must be answered 429 at once, not queued.
+those over the cap must be answered 429 at once, not queued. First, the latency of the first request of
+each signature after start-up, with the version's warm-up records replayed and from a copy without them.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -185,6 +188,40 @@ def overload(address: str, spec: dict, clients: int, model: str = "infogan") -> 
     }
 
 
+def first_requests(export_dir: str, spec: dict, warmup: bool, model: str = "infogan") -> dict[str, float]:
+    """ms of each signature's first request (batch 1) right after start-up, with or without warm-up records."""
+    with tempfile.TemporaryDirectory() as copy:
+        if not warmup:  # the same export, its warm-up records removed
+            export_dir = shutil.copytree(export_dir, os.path.join(copy, "export"))
+            for version in os.listdir(export_dir):
+                shutil.rmtree(os.path.join(export_dir, version, "assets.extra"), ignore_errors=True)
+        process, address = start_server(export_dir, 8)
+        try:
+            rng, times = np.random.default_rng(0), {}
+            images = rng.uniform(0, 1, (1, *spec["image_shape"])).round(3).tolist()
+            bodies = {
+                "serving_default": one_image_body(spec, rng),
+                "generate_from_seed": json.dumps(
+                    {"signature_name": "generate_from_seed", "inputs": {"seed": 1, "num": 1}}
+                ).encode(),
+                "encode": json.dumps({"signature_name": "encode", "inputs": {"images": images}}).encode(),
+            }
+            for name, body in bodies.items():
+                connection = http.client.HTTPConnection(address, timeout=120)
+                began = time.perf_counter()
+                connection.request("POST", f"/v1/models/{model}:predict", body, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                times[name] = (time.perf_counter() - began) * 1e3
+                connection.close()
+                if response.status != GOOD:
+                    raise SystemExit(f"error: the first {name} request was answered {response.status}.")
+            return times
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def _cell(result: dict, kind: str) -> str:
     return f"{result[kind]['p50_ms']:.1f} / {result[kind]['p99_ms']:.1f}" if kind in result else "-"
 
@@ -200,6 +237,10 @@ def main() -> None:
     args = parser.parse_args()
 
     spec = _latent_spec(args.export_dir)
+    for warmup in (False, True):
+        times = first_requests(args.export_dir, spec, warmup)
+        shown = ", ".join(f"{name} {ms:.1f} ms" for name, ms in times.items())
+        print(f"first request after start-up, {'with' if warmup else 'without'} the warm-up records: {shown}")
     process, address = start_server(args.export_dir, args.max_concurrent)
     try:
         print(

@@ -161,3 +161,7 @@ def test_serving_load_counts_good_malformed_and_refused_requests(tmp_path, monke
         server.server_close()
     rss, threads = serving_load.server_memory(os.getpid())
     assert rss > 10 and threads >= 1
+    # The explorer's command line on a copy without the warm-up records answers every signature.
+    times = serving_load.first_requests(export_dir, spec, warmup=False)
+    assert sorted(times) == ["encode", "generate_from_seed", "serving_default"] and min(times.values()) > 0
+    assert os.path.exists(os.path.join(export_dir, "1", "assets.extra", "tf_serving_warmup_requests"))
