@@ -165,3 +165,24 @@ def test_serving_load_counts_good_malformed_and_refused_requests(tmp_path, monke
     times = serving_load.first_requests(export_dir, spec, warmup=False)
     assert sorted(times) == ["encode", "generate_from_seed", "serving_default"] and min(times.values()) > 0
     assert os.path.exists(os.path.join(export_dir, "1", "assets.extra", "tf_serving_warmup_requests"))
+
+
+def test_code_quality_reads_accuracy_on_held_out_images_through_the_stored_statistics(tmp_path):
+    import numpy as np
+    from test_explore import export_untrained
+
+    code_quality = _load("code_quality")
+    rng = np.random.default_rng(0)
+    data = tmp_path / "digits.npz"
+    np.savez(data, images=rng.integers(0, 256, (40, 28, 28), np.uint8), labels=rng.integers(0, 10, 40))
+    config = dataclasses.replace(config_lib.PRESETS["npz"], data_path=str(data), noise_dim=8, batch_size=8)
+    export_untrained(config, tmp_path)  # writes tmp_path/run: config.json and a checkpoint of fresh G and D/Q
+    results = code_quality.measure(str(tmp_path / "run"), bn_batches=2, heldout_npz=str(data))
+    # The held-out file is the training file here: the same images, read through the same stored
+    # statistics, give the same matched accuracy (before the statistics are re-estimated).
+    assert results["categorical_accuracy_heldout"] == results["categorical_accuracy"]
+    assert "categorical_accuracy_real_statistics" in results
+    small = tmp_path / "small.npz"
+    np.savez(small, images=rng.integers(0, 256, (4, 14, 14), np.uint8), labels=np.arange(4))
+    with pytest.raises(SystemExit, match="needs 'labels' and images of shape"):
+        code_quality.measure(str(tmp_path / "run"), bn_batches=2, heldout_npz=str(small))
