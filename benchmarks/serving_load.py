@@ -65,6 +65,28 @@ def malformed_bodies(spec: dict) -> list[tuple[bytes, int]]:
     return bodies
 
 
+class PeakSampler:
+    """Samples a process's resident memory and threads every 20 ms while in use: the peaks."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self._stop = pid, (0.0, 0), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss, threads = server_memory(self.pid)
+            self.peak = (max(self.peak[0], rss), max(self.peak[1], threads))
+            self._stop.wait(0.02)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def server_memory(pid: int) -> tuple[float, int]:
     """(resident MiB, threads) of a process, from /proc."""
     fields = {}
@@ -135,7 +157,7 @@ def load(
                 statuses[status] = statuses.get(status, 0) + 1
                 if status == expected:
                     latencies[kind].append(elapsed)
-                else:
+                elif status != 429:  # over --max_concurrent: refused by design, counted in statuses
                     unexpected.append((status, payload[:200]))
         connection.close()
 
@@ -147,7 +169,13 @@ def load(
         thread.join()
     wall = time.perf_counter() - began
     answered = sum(statuses.values())
-    result = {"clients": clients, "requests_per_s": answered / wall, "statuses": statuses, "unexpected": unexpected}
+    result = {
+        "clients": clients,
+        "requests_per_s": answered / wall,
+        "served_per_s": statuses.get(GOOD, 0) / wall,
+        "statuses": statuses,
+        "unexpected": unexpected,
+    }
     for kind, values in latencies.items():
         if len(values) >= 2:
             centiles = statistics.quantiles(values, n=100)
@@ -247,20 +275,22 @@ def main() -> None:
             f"explorer pid {process.pid} at {address}, --max_concurrent={args.max_concurrent}, {args.seconds:g} s each"
         )
         print(
-            "| clients | mix | requests/s | good p50 / p99 ms | malformed p50 / p99 ms "
-            "| unexpected | RSS MiB | threads |"
+            "| clients | mix | answers/s | predictions served/s | good p50 / p99 ms | malformed p50 / p99 ms "
+            "| 429 (over the cap) | unexpected | RSS MiB before / peak / after | threads peak |"
         )
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for clients in (int(c) for c in args.clients.split(",")):
             for malformed_every in (0, args.malformed_every):
                 before = server_memory(process.pid)
-                result = load(address, spec, clients, args.seconds, malformed_every)
+                with PeakSampler(process.pid) as sampler:
+                    result = load(address, spec, clients, args.seconds, malformed_every)
                 after = server_memory(process.pid)
                 mix = f"1 in {malformed_every} malformed" if malformed_every else "all good"
                 print(
-                    f"| {clients} | {mix} | {result['requests_per_s']:.0f} | {_cell(result, 'good')} | "
-                    f"{_cell(result, 'malformed')} | {len(result['unexpected'])} | "
-                    f"{before[0]:.0f} -> {after[0]:.0f} | {before[1]} -> {after[1]} |",
+                    f"| {clients} | {mix} | {result['requests_per_s']:.0f} | {result['served_per_s']:.0f} | "
+                    f"{_cell(result, 'good')} | {_cell(result, 'malformed')} | {result['statuses'].get(429, 0)} | "
+                    f"{len(result['unexpected'])} | {before[0]:.0f} / {sampler.peak[0]:.0f} / {after[0]:.0f} | "
+                    f"{sampler.peak[1]} |",
                     flush=True,
                 )
         before = server_memory(process.pid)

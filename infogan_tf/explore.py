@@ -433,9 +433,12 @@ def make_server(explorer: Explorer, host: str = "127.0.0.1", port: int = 8501) -
         def log_message(self, format, *args):  # noqa: A002 (http.server's signature)
             logging.debug("explorer: " + format, *args)
 
-    server = http.server.ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    return server
+    class Server(http.server.ThreadingHTTPServer):
+        # The listen backlog: http.server's 5 resets connections when tens of clients connect at once.
+        request_queue_size = 128
+        daemon_threads = True
+
+    return Server((host, port), Handler)
 
 
 FLAGS = flags.FLAGS
