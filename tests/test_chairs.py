@@ -205,20 +205,20 @@ def test_subsets_of_1_2_and_3_models_build_and_train_as_tree_and_tar(tmp_path, c
     for split in expected:  # the tree and the tar give the same examples
         for key in ("image", "model", "elevation", "azimuth"):
             np.testing.assert_array_equal(prepared["folder"][split][key], prepared["tar"][split][key])
-    # Training reads the prepared train split: 2 steps on it (one layout per count, the other one is
-    # the same data; the chairs networks on the 3-model tar: test_train_py_trains_on_chairs).
-    layout = ("folder", "tar")[count % 2]
-    config = dataclasses.replace(
-        shapes_config,
-        dataset="chairs",
-        data_dir=str(tmp_path / f"tfds_{layout}"),
-        manual_dir=dirs[layout],
-        steps=2,
-        batch_size=4,
-    )
-    results = train_and_evaluate(config, str(tmp_path / "run"))
-    assert results["step"] == 2 and np.isfinite(results["g_loss"]), results
-    assert (tmp_path / "run" / "checkpoints" / "ckpt-2.index").exists()
+    # Training reads the prepared train split: 2 steps on each layout's (the chairs networks on the
+    # 3-model tar with a corrupt render: test_train_py_trains_on_chairs).
+    for layout, manual_dir in dirs.items():
+        config = dataclasses.replace(
+            shapes_config,
+            dataset="chairs",
+            data_dir=str(tmp_path / f"tfds_{layout}"),
+            manual_dir=manual_dir,
+            steps=2,
+            batch_size=4,
+        )
+        results = train_and_evaluate(config, str(tmp_path / f"run_{layout}"))
+        assert results["step"] == 2 and np.isfinite(results["g_loss"]), (layout, results)
+        assert (tmp_path / f"run_{layout}" / "checkpoints" / "ckpt-2.index").exists()
 
 
 def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
