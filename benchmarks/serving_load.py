@@ -29,6 +29,9 @@ import time
 
 import numpy as np
 
+from infogan_tf.export import sample_inputs
+from infogan_tf.latent import LatentSpec
+
 GOOD = 200
 
 
@@ -38,21 +41,23 @@ def _latent_spec(export_dir: str) -> dict:
         return json.load(f)
 
 
-def one_image_body(spec: dict, rng: np.random.Generator) -> bytes:
-    """A `serving_default` predict of one image, columnar, with a random latent."""
-    inputs = {}
-    if spec["noise_dim"]:
-        inputs["z"] = rng.uniform(-1, 1, (1, spec["noise_dim"])).round(4).tolist()
-    if spec["categorical"]:
-        inputs["categorical"] = [[int(rng.integers(k)) for k in spec["categorical"]]]
-    if spec["continuous"]:
-        inputs["continuous"] = rng.uniform(-2, 2, (1, spec["continuous"])).round(4).tolist()
+def one_image_body(spec: dict, seed: int) -> bytes:
+    """A `serving_default` predict of one image, columnar, with the latent `export.sample_inputs` draws."""
+    latent = LatentSpec(spec["noise_dim"], tuple(spec["categorical"]), spec["continuous"])
+    inputs = {key: value.tolist() for key, value in sample_inputs(latent, 1, seed).items()}
     return json.dumps({"signature_name": "serving_default", "inputs": inputs}).encode()
+
+
+def _post(connection: http.client.HTTPConnection, path: str, body: bytes) -> tuple[int, bytes]:
+    """One predict on a (keep-alive) connection: (status, body)."""
+    connection.request("POST", path, body, {"Content-Type": "application/json"})
+    response = connection.getresponse()
+    return response.status, response.read()
 
 
 def malformed_bodies(spec: dict) -> list[tuple[bytes, int]]:
     """(body, expected status) of requests the server must refuse with a 400 and go on serving."""
-    good = json.loads(one_image_body(spec, np.random.default_rng(0)))
+    good = json.loads(one_image_body(spec, 0))
     wrong_shape = json.loads(json.dumps(good))
     key = next(iter(wrong_shape["inputs"]))
     wrong_shape["inputs"][key] = [[0.0]]
@@ -131,7 +136,6 @@ def load(
     start_gate = threading.Barrier(clients)
 
     def client(index: int) -> None:
-        rng = np.random.default_rng(index)
         connection = http.client.HTTPConnection(address, timeout=120)
         start_gate.wait()
         sent = 0
@@ -141,13 +145,10 @@ def load(
                 body, expected = bad[(sent // malformed_every + index) % len(bad)]
                 kind = "malformed"
             else:
-                body, expected, kind = one_image_body(spec, rng), GOOD, "good"
+                body, expected, kind = one_image_body(spec, index * 1_000_003 + sent), GOOD, "good"
             began = time.perf_counter()
             try:
-                connection.request("POST", path, body, {"Content-Type": "application/json"})
-                response = connection.getresponse()
-                payload = response.read()
-                status = response.status
+                status, payload = _post(connection, path, body)
             except (OSError, http.client.HTTPException) as error:
                 status, payload = type(error).__name__, b""
                 connection.close()
@@ -190,15 +191,14 @@ def overload(address: str, spec: dict, clients: int, model: str = "infogan") -> 
 
     def client(index: int) -> None:
         connection = http.client.HTTPConnection(address, timeout=120)
-        body = one_image_body(spec, np.random.default_rng(index))
+        body = one_image_body(spec, index)
         connection.connect()
         gate.wait()
         began = time.perf_counter()
-        connection.request("POST", path, body, {"Content-Type": "application/json"})
-        response = connection.getresponse()
-        error = json.loads(response.read()).get("error") if response.status != GOOD else None
+        status, payload = _post(connection, path, body)
+        error = json.loads(payload).get("error") if status != GOOD else None
         with lock:
-            answers.append((response.status, time.perf_counter() - began, error))
+            answers.append((status, time.perf_counter() - began, error))
         connection.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
@@ -225,10 +225,10 @@ def first_requests(export_dir: str, spec: dict, warmup: bool, model: str = "info
                 shutil.rmtree(os.path.join(export_dir, version, "assets.extra"), ignore_errors=True)
         process, address = start_server(export_dir, 8)
         try:
-            rng, times = np.random.default_rng(0), {}
-            images = rng.uniform(0, 1, (1, *spec["image_shape"])).round(3).tolist()
+            times = {}
+            images = np.random.default_rng(0).uniform(0, 1, (1, *spec["image_shape"])).round(3).tolist()
             bodies = {
-                "serving_default": one_image_body(spec, rng),
+                "serving_default": one_image_body(spec, 0),
                 "generate_from_seed": json.dumps(
                     {"signature_name": "generate_from_seed", "inputs": {"seed": 1, "num": 1}}
                 ).encode(),
@@ -237,13 +237,11 @@ def first_requests(export_dir: str, spec: dict, warmup: bool, model: str = "info
             for name, body in bodies.items():
                 connection = http.client.HTTPConnection(address, timeout=120)
                 began = time.perf_counter()
-                connection.request("POST", f"/v1/models/{model}:predict", body, {"Content-Type": "application/json"})
-                response = connection.getresponse()
-                response.read()
+                status, _ = _post(connection, f"/v1/models/{model}:predict", body)
                 times[name] = (time.perf_counter() - began) * 1e3
                 connection.close()
-                if response.status != GOOD:
-                    raise SystemExit(f"error: the first {name} request was answered {response.status}.")
+                if status != GOOD:
+                    raise SystemExit(f"error: the first {name} request was answered {status}.")
             return times
         finally:
             process.terminate()

@@ -27,6 +27,7 @@ Local only by default (127.0.0.1): the server runs whatever requests it gets on 
 
 from __future__ import annotations
 
+import functools
 import http.server
 import json
 import os
@@ -284,6 +285,11 @@ class Explorer:
         self.max_concurrent = max_concurrent
         self._slots = threading.BoundedSemaphore(max_concurrent)
 
+    @functools.cached_property
+    def metadata(self) -> dict:
+        """The version's GET .../metadata answer, built once (the served SavedModel does not change)."""
+        return self.servable.metadata(self.model_name, self.version)
+
     def page_config(self) -> dict:
         return {
             "model_name": self.model_name,
@@ -332,7 +338,7 @@ class Explorer:
             raise RequestError(400, f"Unrecognized servable version label: {found['label']}")
         self._check_model(found["name"], found["version"])
         if method == "GET" and found["metadata"]:
-            return _json(200, self.servable.metadata(self.model_name, self.version))
+            return _json(200, self.metadata)
         if method == "GET":
             state = {"state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
             return _json(200, {"model_version_status": [{"version": str(self.version), **state}]})

@@ -323,8 +323,12 @@ def export(
         with open(os.path.join(saved_model, "assets", "latent_spec.json"), "w") as f:
             json.dump(latent_spec_json(config, spec), f, indent=2)
         write_warmup(saved_model, warmup_requests(config))
-        result = {"saved_model": final, "checkpoint": checkpoint, "tflite": {}}
-        result["warmup"] = os.path.join(final, WARMUP_FILE)
+        result = {
+            "saved_model": final,
+            "checkpoint": checkpoint,
+            "tflite": {},
+            "warmup": os.path.join(final, WARMUP_FILE),
+        }
         if tflite:
             lite_dir = os.path.join(staging, "tflite")
             os.makedirs(lite_dir)
