@@ -33,6 +33,15 @@ flags.DEFINE_integer("q_hidden", None, "Width of Q's own hidden layer; 0 = Q's o
 flags.DEFINE_enum("weight_init", None, config_lib.WEIGHT_INIT, "Kernel init: Keras' default or DCGAN's N(0, 0.02).")
 flags.DEFINE_float("lr_g", None, "Generator Adam learning rate.")
 flags.DEFINE_float("lr_d", None, "Discriminator/Q Adam learning rate.")
+flags.DEFINE_integer("g_steps", None, "G updates per D/Q update.")
+flags.DEFINE_boolean("spectral_norm", None, "Spectral normalisation of D/Q's kernels.")
+flags.DEFINE_float("cr_weight", None, "InfoGAN-CR's contrastive regulariser weight for G (0 = off).")
+flags.DEFINE_integer("cr_start_step", None, "Step at which the contrastive regulariser starts.")
+flags.DEFINE_float("cr_gap", None, "Least distance of a CR pair's other continuous codes.")
+flags.DEFINE_float("lr_cr", None, "The CR classifier's Adam learning rate.")
+flags.DEFINE_string(
+    "preset", None, f"A variant of the dataset's preset, applied before the flags: {', '.join(config_lib.PRESET_VARIANTS)}."
+)
 flags.DEFINE_enum("strategy", None, config_lib.STRATEGIES, "tf.distribute strategy.")
 flags.DEFINE_list("devices", None, "Devices to mirror over, e.g. /gpu:0,/gpu:1.")
 flags.DEFINE_integer("logical_cpus", None, "Split the host CPU into N logical devices (tests, demos).")
@@ -43,6 +52,7 @@ flags.DEFINE_integer("checkpoint_every", None, "Steps between checkpoints.")
 flags.DEFINE_integer("sample_every", None, "Steps between traversal images.")
 flags.DEFINE_integer("eval_every", None, "Steps between evaluations (eval.json).")
 flags.DEFINE_integer("eval_samples", None, "Fresh samples for the information bound in eval.json.")
+flags.DEFINE_integer("factor_eval_samples", None, "Real images with factors for MIG and FactorVAE.")
 flags.DEFINE_boolean("deterministic", None, "Op determinism and fixed seeds.")
 flags.DEFINE_string(
     "baseline_workdir", None, "Workdir of a lambda = 0 run whose curves the figures/ of this run show beside its own."
@@ -51,14 +61,14 @@ flags.DEFINE_string(
 
 def config_from_flags(dataset: str | None = None) -> config_lib.Config:
     """The preset of `dataset` (default --dataset) with the flags the user set applied."""
-    parsed = ("dataset", "categorical", "devices")  # need parsing or are handled apart
+    parsed = ("dataset", "categorical", "devices", "preset")  # need parsing or are handled apart
     names = [f.name for f in dataclasses.fields(config_lib.Config) if f.name in FLAGS and f.name not in parsed]
     overrides = {name: FLAGS[name].value for name in names if FLAGS[name].value is not None}
     if FLAGS.devices is not None:
         overrides["devices"] = tuple(FLAGS.devices)
     if FLAGS.categorical is not None:
         overrides["categorical"] = config_lib.parse_categorical(FLAGS.categorical)
-    return config_lib.resolve(dataset or FLAGS.dataset, overrides)
+    return config_lib.resolve(dataset or FLAGS.dataset, overrides, FLAGS.preset or "")
 
 
 def exit_on_user_error(function):

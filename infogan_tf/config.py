@@ -11,7 +11,7 @@ import json
 import os
 from typing import Any
 
-ARCHITECTURES = ("mnist", "svhn", "chairs", "dcgan64")
+ARCHITECTURES = ("mnist", "svhn", "chairs", "dcgan64", "infogan_cr")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 MIXED_PRECISION = ("auto", "none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
@@ -54,6 +54,19 @@ class Config:
     lr_g: float = 1e-3
     lr_d: float = 2e-4
     beta1: float = 0.5
+    # G updates per D/Q update, each on the step's same latents (1: the original InfoGAN code;
+    # InfoGAN-CR's code runs G's update twice).
+    g_steps: int = 1
+    # Spectral normalisation (Keras' SpectralNormalization) of every D/Q kernel, as InfoGAN-CR's D.
+    spectral_norm: bool = False
+    # InfoGAN-CR's contrastive regulariser (Lin et al. 2020): a classifier told which code a pair of
+    # generated images shares, which G helps; weight 0 = off. It joins at `cr_start_step` (the
+    # classifier starts training there), and the other continuous codes of a pair are at least
+    # `cr_gap` apart. `lr_cr`: the classifier's Adam learning rate.
+    cr_weight: float = 0.0
+    cr_start_step: int = 0
+    cr_gap: float = 0.0
+    lr_cr: float = 2e-3
     batch_size: int = 64  # global: split over replicas.
     steps: int = 10_000
     seed: int = 0
@@ -69,11 +82,16 @@ class Config:
     sample_every: int = 1000
     eval_every: int = 1000
     eval_samples: int = 1024  # fresh samples for the information bound in eval.json.
+    # Real images with ground-truth factors for MIG and FactorVAE: disentanglement_lib's 10,000
+    # (MIG's num_train, FactorVAE's num_variance_estimate).
+    factor_eval_samples: int = 10_000
     deterministic: bool = False
     data_dir: str | None = None
     manual_dir: str | None = None
     data_path: str | None = None
     download: bool = True
+    # The variant of the dataset's preset applied before the flags (`PRESET_VARIANTS`), "" = none.
+    preset: str = ""
     # The workdir of a regular-GAN run (lambda = 0) whose curves and traversals the figures show beside
     # this run's (the paper's Figs 1 and 2b); it does not change training.
     baseline_workdir: str | None = None
@@ -88,6 +106,7 @@ class Config:
             "q_std": self.q_std,
             "q_hidden": self.q_hidden,
             "architecture": self.architecture,
+            "spectral_norm": self.spectral_norm,
             "image_shape": list(self.image_shape),
         }
 
@@ -207,6 +226,41 @@ PRESETS["digits"] = dataclasses.replace(
 PRESETS["dsprites"] = dataclasses.replace(PRESETS["shapes"], dataset="dsprites")
 
 
+# Variants of a dataset's preset, chosen with `--preset`, applied before the flags.
+# `infogan_cr`: InfoGAN-CR's dSprites setup (Lin et al., ICML 2020, "InfoGAN-CR and ModelCentrality"),
+# every value from their public code, fjxmlzn/InfoGAN-CR, InfoGAN-CR_dSprites/: config.py (the run's
+# values), gan_task.py (the latent), gan/infogan_cr.py (the training loop), gan/network.py and
+# gan/op.py (the networks). For 64x64 single-channel images: shapes, dsprites, or a dSprites .npz.
+PRESET_VARIANTS: dict[str, dict[str, Any]] = {
+    "infogan_cr": {
+        "noise_dim": 5,  # "uniform_not_reg_dim": 5 Unif(-1, 1) inputs Q does not read
+        "categorical": (),
+        "continuous": 5,  # "uniform_reg_dim": 5 Unif(-1, 1) codes
+        "info_weight_cont": 0.05,  # "info_coe_de" = "info_coe_infod" = 0.05 (G's and D's lambda)
+        "q_std": "fixed",  # UniformLatent(q_std=1.0)
+        "q_hidden": 128,  # "q_l_dim": 128
+        "architecture": "infogan_cr",  # network.py's Decoder, InfoGANDiscriminator, CrDiscriminator
+        "weight_init": "dcgan",  # op.py: kernels from N(0, 0.02)
+        "spectral_norm": True,  # every InfoGANDiscriminator layer is built with sn_op
+        "lr_g": 1e-3,  # "de_lr"
+        "lr_d": 2e-3,  # "infod_lr"
+        "lr_cr": 2e-3,  # "crd_lr"
+        "beta1": 0.5,  # de_beta1, infod_beta1, crd_beta1
+        "g_steps": 2,  # train(): de_op runs twice per iteration, after crd_op and infod_op
+        "batch_size": 64,  # "batch_size"
+        "steps": 322_560,  # "epoch": 28 passes over dSprites' 737,280 images at 64 (11,520 steps each)
+        "cr_weight": 2.0,  # cr_coe starts at 0 ("cr_coe_start") and rises once by "cr_coe_increase": 2.0
+        "cr_start_step": 288_000,  # ... at "cr_coe_increase_batch": 288000, 25 of the 28 epochs
+        "cr_gap": 0.0,  # "gap_start": 0.0, never decreased ("gap_decrease_times": 0)
+        # Our cadences for a run of this length.
+        "log_every": 100,
+        "checkpoint_every": 2000,
+        "sample_every": 5000,
+        "eval_every": 5000,
+    },
+}
+
+
 def parse_categorical(text: str) -> tuple[int, ...]:
     """Parses `--categorical` ("10", "20,20,20,20" or "" for none) into category counts."""
     text = text.strip()
@@ -224,11 +278,22 @@ def parse_categorical(text: str) -> tuple[int, ...]:
     return sizes
 
 
-def resolve(dataset: str, overrides: dict[str, Any]) -> Config:
-    """Returns the dataset's preset with `overrides` (flag values the user set) applied."""
+def resolve(dataset: str, overrides: dict[str, Any], preset: str = "") -> Config:
+    """Returns the dataset's preset, its `preset` variant (`PRESET_VARIANTS`) if one is named, and
+    `overrides` (flag values the user set) applied in that order."""
     if dataset not in PRESETS:
         raise ConfigError(f"--dataset={dataset!r} is not available; choose one of {', '.join(sorted(PRESETS))}.")
-    config = dataclasses.replace(PRESETS[dataset], **overrides)
+    base = PRESETS[dataset]
+    if preset:
+        if preset not in PRESET_VARIANTS:
+            raise ConfigError(f"--preset={preset!r} is not available; choose one of {', '.join(PRESET_VARIANTS)}.")
+        if base.image_shape != (64, 64, 1) and dataset not in ("npz", "folder"):
+            raise ConfigError(
+                f"--preset={preset} is for 64x64 single-channel images (shapes, dsprites, or --dataset=npz), "
+                f"not --dataset={dataset}."
+            )
+        base = dataclasses.replace(base, **PRESET_VARIANTS[preset], preset=preset)
+    config = dataclasses.replace(base, **overrides)
     validate(config)
     return config
 
@@ -259,9 +324,25 @@ def validate(config: Config) -> None:
             f"--mixed_precision={config.mixed_precision!r} must be one of {MIXED_PRECISION}.",
         ),
         (config.lr_g > 0 and config.lr_d > 0, "--lr_g and --lr_d must be positive."),
+        (config.g_steps >= 1, f"--g_steps={config.g_steps} must be at least 1 (G updates per D update)."),
+        (config.cr_weight >= 0, f"--cr_weight={config.cr_weight} must be zero (off) or positive."),
+        (config.cr_start_step >= 0, f"--cr_start_step={config.cr_start_step} must be zero or a step number."),
+        (
+            0 <= config.cr_gap < 2,
+            f"--cr_gap={config.cr_gap} must be in [0, 2): the distance two Unif(-1, 1) codes can be apart.",
+        ),
+        (config.lr_cr > 0, f"--lr_cr={config.lr_cr} must be positive."),
+        (
+            not (config.cr_weight > 0 and len(config.categorical) + config.continuous < 2),
+            "--cr_weight needs at least two codes (--categorical, --continuous) for the pairs to tell apart.",
+        ),
         (config.logical_cpus >= 0, "--logical_cpus must be zero (off) or a device count."),
         (config.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}."),
         (config.eval_samples > 0, f"--eval_samples={config.eval_samples} must be a positive number of samples."),
+        (
+            config.factor_eval_samples > 1,
+            f"--factor_eval_samples={config.factor_eval_samples} must be at least 2 images.",
+        ),
         (
             not (config.devices and config.strategy in ("default", "multi_worker")),
             f"--devices lists devices to mirror over, which --strategy={config.strategy} does not do; "

@@ -164,38 +164,51 @@ def factor_vae(
     codes: np.ndarray,
     factors: np.ndarray,
     rng: np.random.Generator,
-    num_votes: int = 800,
+    num_train: int = 10_000,
+    num_eval: int = 5_000,
     batch_size: int = 64,
-    min_variance: float = 0.05,
+    prune_threshold: float = 0.05,
 ) -> float:
-    """FactorVAE disentanglement score (Kim & Mnih 2018), as disentanglement_lib computes it, on a sample.
+    """FactorVAE disentanglement score (Kim & Mnih 2018) as disentanglement_lib computes it
+    (`evaluation/metrics/factor_vae.py` with `unsupervised_study_v1`'s values), on a sample.
 
-    `codes` [N, C] of N examples drawn uniformly from the data, `factors` [N, F] discrete. Codes are
-    divided by their standard deviation over the sample; codes whose variance is below `min_variance`
-    are inactive. Each vote fixes a random factor k at the value of a random example, takes
-    `batch_size` examples sharing it, and votes (k, the active code of lowest variance among them). The
-    score is the accuracy of the majority-vote classifier code -> factor on a second set of votes.
+    `codes` [N, C] of N examples drawn uniformly from the data, `factors` [N, F] discrete.
+    - Global variances: each code's variance over the N examples (ddof=1, as np.var there).
+    - Pruning: a code is active when its global standard deviation is >= `prune_threshold` (0.05).
+    - One vote: a factor k drawn uniformly, fixed at the value of a random example; `batch_size`
+      examples sharing that value, drawn with replacement from the N; the vote goes to (the active
+      code with the lowest batch variance divided by its global variance, k).
+    - Score: a majority-vote classifier code -> factor from `num_train` votes, its accuracy on
+      `num_eval` fresh votes ("eval_accuracy").
+    Differences, both documented in BUILD_NOTES.md: disentanglement_lib draws each vote's batch
+    from the whole dataset, ours from the sample; and its vote table is indexed by the argmin's
+    position among the active codes (a bug when a code is pruned), ours by the code itself.
+    Factors that do not vary in the sample are never fixed. 0 when no code is active.
     """
     codes, factors = np.asarray(codes, np.float64), np.asarray(factors)
-    std = codes.std(axis=0)
-    active = std**2 >= min_variance
+    global_variance = codes.var(axis=0, ddof=1)
+    active = np.sqrt(global_variance) >= prune_threshold
     if not active.any():
         return 0.0
-    normalised = codes / np.where(std > 0, std, 1.0)
     varying = [j for j in range(factors.shape[1]) if len(np.unique(factors[:, j])) > 1]
+    # Per factor, the examples holding each of its values, for sampling a vote's batch.
+    members, value_of = [], []
+    for j in range(factors.shape[1]):
+        value_of.append(np.unique(factors[:, j], return_inverse=True)[1].ravel())
+        order = np.argsort(value_of[-1], kind="stable")
+        members.append(np.split(order, np.cumsum(np.bincount(value_of[-1]))[:-1]))
 
     def votes(count: int) -> np.ndarray:
         table = np.zeros((codes.shape[1], factors.shape[1]), np.int64)
         for _ in range(count):
             k = varying[rng.integers(len(varying))]
-            value = factors[rng.integers(len(factors)), k]
-            members = np.flatnonzero(factors[:, k] == value)
-            batch = normalised[rng.choice(members, batch_size)]
-            variances = np.where(active, batch.var(axis=0), np.inf)
-            table[np.argmin(variances), k] += 1
+            group = members[k][value_of[k][rng.integers(len(factors))]]
+            batch = codes[rng.choice(group, batch_size)]
+            ratios = np.where(active, batch.var(axis=0, ddof=1) / np.where(active, global_variance, 1.0), np.inf)
+            table[np.argmin(ratios), k] += 1
         return table
 
-    train, evaluation = votes(num_votes), votes(num_votes // 2)
+    train, evaluation = votes(num_train), votes(num_eval)
     classifier = np.argmax(train, axis=1)
     return float(evaluation[np.arange(len(classifier)), classifier].sum() / evaluation.sum())
 

@@ -127,3 +127,18 @@ def weighted_info_lower_bound(
         weight = info_weight_cat if name.startswith("cat") else info_weight_cont
         total += weight * value
     return total
+
+
+def contrastive_loss(logits: tf.Tensor, shared: tf.Tensor) -> tf.Tensor:
+    """InfoGAN-CR's contrastive-regulariser loss (Lin et al. 2020): the softmax cross-entropy of the
+    classifier's guess of which code a pair of images shares. The classifier minimises it, and so
+    does G (it cooperates). ln K for a classifier that cannot tell the K codes apart.
+
+    Args:
+      logits: [B, K] the classifier's logits over the K codes.
+      shared: [B] int index of the code each pair shares.
+
+    Returns:
+      [B] per-example loss.
+    """
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=shared, logits=tf.cast(logits, tf.float32))

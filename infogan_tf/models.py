@@ -18,6 +18,14 @@ Four architectures:
   D = conv 32-64-128 s2 (BN after the first), FC1024-BN-lReLU, the MNIST heads. Measured here
   (BUILD_NOTES.md): with their narrow D (conv 32-32-64-64, FC128) G still made noise after 500
   steps; this wider D makes shapes by then, and the small G keeps the step cheap on a CPU.
+- `infogan_cr`: InfoGAN-CR's dSprites networks (fjxmlzn/InfoGAN-CR, gan/network.py, gan/op.py):
+  G = FC128, FC4x4x64 (ReLU then BN), deconv 64-32-32 s2 (lReLU 0.2 then BN), deconv 1 s2, sigmoid;
+  D = conv4x4 32-32-64-64 s2 and FC128, lReLU 0.2, no batch norm; D head FC1, Q = FC128-lReLU ->
+  code means. Its contrastive-regulariser classifier is `ContrastiveClassifier`.
+
+`spectral_norm=True` wraps every D/Q kernel in Keras' `SpectralNormalization` (Miyato et al. 2018),
+which, in a training call, does one power iteration and writes W / sigma(W) back into the kernel
+before using it: the weights stay normalised and the gradient does not pass through sigma.
 """
 
 from __future__ import annotations
@@ -68,7 +76,23 @@ _ARCH = {
         "d_conv": ((32, 2), (64, 2), (128, 2)),
         "d_fc": 1024,
     },
+    # act_first: activation, then batch norm (their op order); g_leaky: G's deconvs use lReLU;
+    # leaky: the lReLU slope; d_bn: whether D and Q batch-normalise.
+    "infogan_cr": {
+        "g_fc": 128,
+        "g_start": (4, 64),
+        "g_deconv": ((64, 2), (32, 2), (32, 2)),
+        "d_conv": ((32, 2), (32, 2), (64, 2), (64, 2)),
+        "d_fc": 128,
+        "act_first": True,
+        "g_leaky": True,
+        "leaky": 0.2,
+        "d_bn": False,
+    },
 }
+CR_CONV = (32, 32, 64, 64)  # InfoGAN-CR's CrDiscriminator: 4x4 stride-2 convs with lReLU 0.2,
+CR_FC = 128  # then FC128-lReLU and the K logits; spectral-normalised but for the logits.
+CR_LEAKY = 0.2
 
 
 class BatchNormalization(layers.BatchNormalization):
@@ -109,6 +133,11 @@ def _batch_norm(sync: bool, name: str) -> BatchNormalization:
     return BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=sync, name=name)
 
 
+def _spectral_norm(layer, enabled: bool, **kwargs):
+    """`layer` inside Keras' SpectralNormalization (one power iteration per training call) if `enabled`."""
+    return layers.SpectralNormalization(layer, name=layer.name, **kwargs) if enabled else layer
+
+
 class Generator(keras.Model):
     """G(z, c): latent batch dict -> images in [0, 1] of `image_shape`."""
 
@@ -120,11 +149,16 @@ class Generator(keras.Model):
         init = functools.partial(_kernel_initializer, weight_init)
         arch = _ARCH[architecture]
         size, channels = arch["g_start"]
+        # Batch norm after the activation (InfoGAN-CR's order) leaves the bias before it a role.
+        self.act_first = arch.get("act_first", False)
+        self.deconv_slope = arch["leaky"] if arch.get("g_leaky") else None
         self.has_fc1 = arch["g_fc"] is not None
         if self.has_fc1:
-            self.fc1 = layers.Dense(arch["g_fc"], use_bias=False, kernel_initializer=init(), name="fc1")
+            self.fc1 = layers.Dense(arch["g_fc"], use_bias=self.act_first, kernel_initializer=init(), name="fc1")
             self.bn1 = _batch_norm(sync_bn, "bn1")
-        self.fc2 = layers.Dense(size * size * channels, use_bias=False, kernel_initializer=init(), name="fc2")
+        self.fc2 = layers.Dense(
+            size * size * channels, use_bias=self.act_first, kernel_initializer=init(), name="fc2"
+        )
         self.bn2 = _batch_norm(sync_bn, "bn2")
         self.reshape = layers.Reshape((size, size, channels))
         # One attribute per layer, not a list: tf.train.Checkpoint does not track Keras 3's list
@@ -139,7 +173,7 @@ class Generator(keras.Model):
                 4,
                 strides=stride,
                 padding="same",
-                use_bias=not has_bn,
+                use_bias=self.act_first or not has_bn,
                 kernel_initializer=init(),
                 name=f"deconv{i}",
             )
@@ -152,17 +186,24 @@ class Generator(keras.Model):
         # Sigmoid in float32 so mixed precision never clips the [0, 1] images.
         self.sigmoid = layers.Activation("sigmoid", dtype="float32", name="sigmoid")
 
+    def _block(self, x, bn, training, slope=None):
+        """The activation (ReLU, or lReLU with `slope`) and batch norm `bn` (None: none), in the
+        architecture's order."""
+        activation = keras.ops.relu if slope is None else functools.partial(keras.ops.leaky_relu, negative_slope=slope)
+        if bn is None:
+            return activation(x)
+        if self.act_first:
+            return bn(activation(x), training=training)
+        return activation(bn(x, training=training))
+
     def call(self, latent, training=False):
         x = self.spec.generator_input(latent)
         if self.has_fc1:
-            x = keras.ops.relu(self.bn1(self.fc1(x), training=training))
-        x = keras.ops.relu(self.bn2(self.fc2(x), training=training))
-        x = self.reshape(x)
+            x = self._block(self.fc1(x), self.bn1, training)
+        x = self.reshape(self._block(self.fc2(x), self.bn2, training))
         for i in range(self.num_deconvs):
-            x = getattr(self, f"deconv{i}")(x)
-            if self.deconv_has_bn[i]:
-                x = getattr(self, f"deconv_bn{i}")(x, training=training)
-            x = keras.ops.relu(x)
+            bn = getattr(self, f"deconv_bn{i}") if self.deconv_has_bn[i] else None
+            x = self._block(getattr(self, f"deconv{i}")(x), bn, training, self.deconv_slope)
         return self.sigmoid(self.to_image(x))
 
 
@@ -177,33 +218,47 @@ class Discriminator(keras.Model):
         sync_bn: bool = False,
         weight_init="keras",
         q_hidden: int = 128,
+        spectral_norm: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
         self.spec = spec
         init = functools.partial(_kernel_initializer, weight_init)
+        sn = functools.partial(_spectral_norm, enabled=spectral_norm)
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
+        self.slope = arch.get("leaky", LEAKY_SLOPE)
+        self.has_bn = arch.get("d_bn", True)
         self.num_convs = len(arch["d_conv"])
         for i, (filters, stride) in enumerate(arch["d_conv"]):
             conv = layers.Conv2D(
-                filters, 4, strides=stride, padding="same", use_bias=i == 0, kernel_initializer=init(), name=f"conv{i}"
+                filters,
+                4,
+                strides=stride,
+                padding="same",
+                use_bias=i == 0 or not self.has_bn,
+                kernel_initializer=init(),
+                name=f"conv{i}",
             )
-            setattr(self, f"conv{i}", conv)
-            if i > 0:
+            setattr(self, f"conv{i}", sn(conv))
+            if i > 0 and self.has_bn:
                 setattr(self, f"conv_bn{i}", _batch_norm(sync_bn, f"conv_bn{i}"))
         self.flatten = layers.Flatten()
         self.has_fc = arch["d_fc"] is not None
         if self.has_fc:
-            self.fc = layers.Dense(arch["d_fc"], use_bias=False, kernel_initializer=init(), name="fc")
-            self.fc_bn = _batch_norm(sync_bn, "fc_bn")
-        self.d_head = layers.Dense(1, dtype="float32", kernel_initializer=init(), name="d_head")
+            self.fc = sn(layers.Dense(arch["d_fc"], use_bias=not self.has_bn, kernel_initializer=init(), name="fc"))
+            if self.has_bn:
+                self.fc_bn = _batch_norm(sync_bn, "fc_bn")
+        self.d_head = sn(layers.Dense(1, dtype="float32", kernel_initializer=init(), name="d_head"), dtype="float32")
         self.q_hidden = q_hidden
         if q_hidden:
-            self.q_fc = layers.Dense(q_hidden, use_bias=False, kernel_initializer=init(), name="q_fc")
-            self.q_bn = _batch_norm(sync_bn, "q_bn")
+            self.q_fc = sn(layers.Dense(q_hidden, use_bias=not self.has_bn, kernel_initializer=init(), name="q_fc"))
+            if self.has_bn:
+                self.q_bn = _batch_norm(sync_bn, "q_bn")
         n_params = sum(spec.categorical) + spec.continuous * (2 if self.learned_std else 1)
-        self.q_head = layers.Dense(max(n_params, 1), dtype="float32", kernel_initializer=init(), name="q_head")
+        self.q_head = sn(
+            layers.Dense(max(n_params, 1), dtype="float32", kernel_initializer=init(), name="q_head"), dtype="float32"
+        )
 
     def call(self, images, training=False, update_statistics=True):
         return self.on_batches([images], training, [update_statistics])[0]
@@ -230,14 +285,16 @@ class Discriminator(keras.Model):
 
         x = batches[0] if len(batches) == 1 else keras.ops.concatenate(batches, 0)
         for i in range(self.num_convs):
-            x = getattr(self, f"conv{i}")(x)
-            if i > 0:
+            x = getattr(self, f"conv{i}")(x, training=training)
+            if i > 0 and self.has_bn:
                 x = normalise(getattr(self, f"conv_bn{i}"), x)
-            x = keras.ops.leaky_relu(x, LEAKY_SLOPE)
+            x = keras.ops.leaky_relu(x, self.slope)
         h = self.flatten(x)
         if self.has_fc:
-            h = keras.ops.leaky_relu(normalise(self.fc_bn, self.fc(h)), LEAKY_SLOPE)
-        out = {"logit": keras.ops.squeeze(self.d_head(h), -1), "features": h, **self._recognition(h, normalise)}
+            h = self.fc(h, training=training)
+            h = keras.ops.leaky_relu(normalise(self.fc_bn, h) if self.has_bn else h, self.slope)
+        logit = keras.ops.squeeze(self.d_head(h, training=training), -1)
+        out = {"logit": logit, "features": h, **self._recognition(h, normalise, training)}
         if len(batches) == 1:
             return [out]
         parts = {name: tf.split(value, sizes) for name, value in out.items()}
@@ -246,15 +303,16 @@ class Discriminator(keras.Model):
     def recognize(self, features, training=False, update_statistics=True):
         """Q(c|x) from the shared body's features: `cat_logits`, `cont_mean`[, `cont_log_std`]."""
         return self._recognition(
-            features, lambda layer, x: layer(x, training=training, update_statistics=update_statistics)
+            features, lambda layer, x: layer(x, training=training, update_statistics=update_statistics), training
         )
 
-    def _recognition(self, features, normalise):
-        # Q's own FC-BN-lReLU layer (the MNIST and SVHN appendix networks), or none: the chairs and
-        # faces networks share everything with D and differ only in the output units (Appendix C).
+    def _recognition(self, features, normalise, training):
+        # Q's own FC-(BN-)lReLU layer (the MNIST and SVHN appendix networks, InfoGAN-CR's), or none:
+        # the chairs and faces networks share everything with D and differ only in the output units.
         if self.q_hidden:
-            features = keras.ops.leaky_relu(normalise(self.q_bn, self.q_fc(features)), LEAKY_SLOPE)
-        return self._q_outputs(self.q_head(features))
+            h = self.q_fc(features, training=training)
+            features = keras.ops.leaky_relu(normalise(self.q_bn, h) if self.has_bn else h, self.slope)
+        return self._q_outputs(self.q_head(features, training=training))
 
     def _q_outputs(self, params):
         n_cat, n_cont = sum(self.spec.categorical), self.spec.continuous
@@ -266,15 +324,46 @@ class Discriminator(keras.Model):
     @property
     def body_variables(self):
         """The shared conv/FC body's trainable variables (feeding both D and Q)."""
-        names = [f"conv{i}" for i in range(self.num_convs)] + [f"conv_bn{i}" for i in range(1, self.num_convs)]
-        layers_ = [getattr(self, name) for name in names] + ([self.fc, self.fc_bn] if self.has_fc else [])
-        return [v for layer in layers_ for v in layer.trainable_variables]
+        names = [f"conv{i}" for i in range(self.num_convs)]
+        if self.has_bn:
+            names += [f"conv_bn{i}" for i in range(1, self.num_convs)]
+        if self.has_fc:
+            names += ["fc", "fc_bn"] if self.has_bn else ["fc"]
+        return [v for name in names for v in getattr(self, name).trainable_variables]
 
     @property
     def q_variables(self):
         """The recognition head Q's own trainable variables."""
-        own = (self.q_fc, self.q_bn, self.q_head) if self.q_hidden else (self.q_head,)
-        return [v for layer in own for v in layer.trainable_variables]
+        own = ["q_head"]
+        if self.q_hidden:
+            own += ["q_fc", "q_bn"] if self.has_bn else ["q_fc"]
+        return [v for name in own for v in getattr(self, name).trainable_variables]
+
+
+class ContrastiveClassifier(keras.Model):
+    """InfoGAN-CR's contrastive-regulariser classifier (Lin et al. 2020; their CrDiscriminator): two
+    images concatenated on the channel axis -> logits over which of the K codes the pair shares.
+
+    Spectral-normalised 4x4 stride-2 convs 32-32-64-64 and FC128 (lReLU 0.2), then K logits.
+    """
+
+    def __init__(self, num_codes: int, weight_init="dcgan", **kwargs):
+        super().__init__(**kwargs)
+        init = functools.partial(_kernel_initializer, weight_init)
+        self.num_convs = len(CR_CONV)
+        for i, filters in enumerate(CR_CONV):
+            conv = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init(), name=f"conv{i}")
+            setattr(self, f"conv{i}", _spectral_norm(conv, True))
+        self.flatten = layers.Flatten()
+        self.fc = _spectral_norm(layers.Dense(CR_FC, kernel_initializer=init(), name="fc"), True)
+        self.logits = layers.Dense(num_codes, dtype="float32", kernel_initializer=init(), name="logits")
+
+    def call(self, pairs, training=False):
+        x = pairs
+        for i in range(self.num_convs):
+            x = keras.ops.leaky_relu(getattr(self, f"conv{i}")(x, training=training), CR_LEAKY)
+        x = keras.ops.leaky_relu(self.fc(self.flatten(x), training=training), CR_LEAKY)
+        return self.logits(x)
 
 
 def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminator]:
@@ -290,6 +379,7 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
         sync_bn=sync_bn,
         weight_init=config.weight_init,
         q_hidden=config.q_hidden,
+        spectral_norm=config.spectral_norm,
         name="discriminator",
     )
     # Subclassed models get their variables from a first call, not from build(shape).
@@ -301,3 +391,14 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
     images = generator(dummy)
     discriminator(images)
     return generator, discriminator
+
+
+def build_cr_classifier(config) -> ContrastiveClassifier:
+    """Creates and builds the contrastive-regulariser classifier for `config`'s codes and images."""
+    spec = LatentSpec.from_config(config)
+    classifier = ContrastiveClassifier(
+        len(spec.code_names), weight_init=config.weight_init, name="cr_classifier"
+    )
+    height, width, channels = config.image_shape
+    classifier(tf.zeros([2, height, width, 2 * channels]))
+    return classifier

@@ -3,6 +3,11 @@
 The objective (arXiv:1606.03657, Eq. 6): min_{G,Q} max_D V(D, G) - lambda L_I(G, Q). D and Q share
 the discriminator's body, so one optimiser updates body, D head and Q head on
 `D loss - lambda L_I`, and G's optimiser updates G on `G loss - lambda L_I`.
+
+With `cr_weight` > 0, from `cr_start_step` on, InfoGAN-CR's contrastive regulariser (Lin et al.
+2020) joins: a classifier learns which code a pair of generated images shares, and G adds
+`cr_weight` times the same cross-entropy to its loss, so G helps it. The step follows their code's
+order: classifier, then D/Q, then `g_steps` G updates on the same latents.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from absl import logging
 from infogan_tf import config as config_lib
 from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, performance, preemption, visualize
 from infogan_tf.latent import LatentSpec
-from infogan_tf.models import build_models
+from infogan_tf.models import build_cr_classifier, build_models
 
 TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
 
@@ -49,6 +54,13 @@ class InfoGAN:
             # Optimiser slots must exist in the scope (and before a checkpoint restore).
             self.g_optimizer.build(self.generator.trainable_variables)
             self.d_optimizer.build(self.discriminator.trainable_variables)
+            # The CR classifier and its optimiser exist (and are checkpointed) in every CR run, and
+            # start learning at cr_start_step: InfoGAN-CR's code re-initialises both there, so what
+            # they would learn before is thrown away.
+            self.cr_classifier = build_cr_classifier(config) if config.cr_weight > 0 else None
+            if self.cr_classifier is not None:
+                self.cr_optimizer = self._optimizer(config.lr_cr)
+                self.cr_optimizer.build(self.cr_classifier.trainable_variables)
             # Created in the scope, each replica draws its own stream; the state is checkpointed.
             self.rng = tf.random.Generator.from_seed(config.seed)
         self._unweighted_codes = bool(
@@ -56,6 +68,7 @@ class InfoGAN:
             or (config.info_weight_cont == 0 and self.spec.continuous)
         )
         self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
+        self.cr_metric_names = ["cr_loss", "cr_accuracy"]
         # Set (from a signal-watching thread) to end the step loop after the step in flight.
         self.stop_requested = tf.Variable(False, trainable=False, name="stop_requested")
         self.workers = distribution.worker_count(strategy)
@@ -74,8 +87,9 @@ class InfoGAN:
             loss = optimizer.scale_loss(loss)
         return tape.gradient(loss, variables)
 
-    def replica_step(self, images: tf.Tensor, latent: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        """One InfoGAN update on this replica's share of the global batch.
+    def replica_step(self, images: tf.Tensor, latent: dict[str, tf.Tensor], pairs=None) -> dict[str, tf.Tensor]:
+        """One InfoGAN update on this replica's share of the global batch; with `pairs` (the two
+        latent batches of `LatentSpec.sample_pairs` and the shared code's index), InfoGAN-CR's.
 
         Returns metrics already divided by the global batch, so a SUM over replicas is the mean.
         """
@@ -86,52 +100,81 @@ class InfoGAN:
         def average(per_example):
             return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
 
-        with tf.GradientTape() as g_tape:
-            fake = generator(latent, training=True)
-            with g_tape.stop_recording():
-                # D step: D maximises V, and Q (with the shared body) maximises L_I on fakes made by
-                # the current G; G's weights are not touched, so its output is a constant here.
-                with tf.GradientTape() as d_tape:
-                    # One pass over real and fake batches, each batch-normalised on its own; BN's moving
-                    # statistics, which Q reads real images with at inference, follow the real ones.
-                    real_out, fake_out = discriminator.on_batches(
-                        [images, tf.stop_gradient(fake)], training=True, update_statistics=[True, every_batch]
-                    )
-                    bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
-                    info = losses.weighted_info_lower_bound(bounds, config.info_weight_cat, config.info_weight_cont)
-                    if self._unweighted_codes:
-                        # A code with lambda = 0 (the regular-GAN baseline of Fig. 1) still trains Q,
-                        # so L_I can be measured, but on features the body cannot learn from.
-                        blocked = discriminator.recognize(
-                            tf.stop_gradient(fake_out["features"]), training=True, update_statistics=every_batch
-                        )
-                        info += losses.weighted_info_lower_bound(
-                            losses.info_lower_bounds(blocked, latent, self.spec.categorical),
-                            float(config.info_weight_cat == 0),
-                            float(config.info_weight_cont == 0),
-                        )
-                    d_gan = losses.discriminator_loss(real_out["logit"], fake_out["logit"])
-                    d_loss = average(d_gan - info)
-                d_vars = discriminator.trainable_variables
-                self.d_optimizer.apply(self._gradients(d_tape, self.d_optimizer, d_loss, d_vars), d_vars)
-            # G step through the updated D/Q: G wants D fooled and c recoverable from G(z, c);
-            # only G's weights move.
-            fake_out = discriminator(fake, training=True, update_statistics=every_batch)
-            g_bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
-            g_info = losses.weighted_info_lower_bound(g_bounds, config.info_weight_cat, config.info_weight_cont)
-            g_gan = losses.generator_loss(fake_out["logit"])
-            g_loss = average(g_gan - g_info)
+        metrics = {}
         g_vars = generator.trainable_variables
-        self.g_optimizer.apply(self._gradients(g_tape, self.g_optimizer, g_loss, g_vars), g_vars)
+        for g_update in range(config.g_steps):
+            with tf.GradientTape() as g_tape:
+                fake = generator(latent, training=True)
+                if pairs is not None:
+                    first, second, shared = pairs
+                    pair_images = tf.concat([generator(first, training=True), generator(second, training=True)], -1)
+                if g_update == 0:
+                    with g_tape.stop_recording():
+                        if pairs is not None:
+                            metrics.update(self._cr_classifier_step(tf.stop_gradient(pair_images), shared, average))
+                        metrics.update(self._d_step(images, fake, latent, average, every_batch))
+                # G step through the updated D/Q (and classifier): G wants D fooled, c recoverable from
+                # G(z, c) and, with CR, the shared code of each pair recognisable; only G's weights move.
+                fake_out = discriminator(fake, training=True, update_statistics=every_batch)
+                g_bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
+                g_info = losses.weighted_info_lower_bound(g_bounds, config.info_weight_cat, config.info_weight_cont)
+                g_gan = losses.generator_loss(fake_out["logit"])
+                g_loss = average(g_gan - g_info)
+                if pairs is not None:
+                    logits = self.cr_classifier(pair_images, training=True)
+                    g_loss += config.cr_weight * average(losses.contrastive_loss(logits, shared))
+            self.g_optimizer.apply(self._gradients(g_tape, self.g_optimizer, g_loss, g_vars), g_vars)
+            if g_update == 0:
+                metrics["g_loss"] = average(g_gan)
+        return metrics
 
-        metrics = {"d_loss": average(d_gan), "g_loss": average(g_gan)}
+    def _d_step(self, images, fake, latent, average, every_batch) -> dict[str, tf.Tensor]:
+        """D maximises V, and Q (with the shared body) maximises L_I on fakes made by the current G;
+        G's weights are not touched, so its output is a constant here."""
+        config, discriminator = self.config, self.discriminator
+        with tf.GradientTape() as d_tape:
+            # One pass over real and fake batches, each batch-normalised on its own; BN's moving
+            # statistics, which Q reads real images with at inference, follow the real ones.
+            real_out, fake_out = discriminator.on_batches(
+                [images, tf.stop_gradient(fake)], training=True, update_statistics=[True, every_batch]
+            )
+            bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
+            info = losses.weighted_info_lower_bound(bounds, config.info_weight_cat, config.info_weight_cont)
+            if self._unweighted_codes:
+                # A code with lambda = 0 (the regular-GAN baseline of Fig. 1) still trains Q,
+                # so L_I can be measured, but on features the body cannot learn from.
+                blocked = discriminator.recognize(
+                    tf.stop_gradient(fake_out["features"]), training=True, update_statistics=every_batch
+                )
+                info += losses.weighted_info_lower_bound(
+                    losses.info_lower_bounds(blocked, latent, self.spec.categorical),
+                    float(config.info_weight_cat == 0),
+                    float(config.info_weight_cont == 0),
+                )
+            d_gan = losses.discriminator_loss(real_out["logit"], fake_out["logit"])
+            d_loss = average(d_gan - info)
+        d_vars = discriminator.trainable_variables
+        self.d_optimizer.apply(self._gradients(d_tape, self.d_optimizer, d_loss, d_vars), d_vars)
+        metrics = {"d_loss": average(d_gan)}
         metrics.update({f"info_lb/{name}": average(value) for name, value in bounds.items()})
         return metrics
 
-    def _sample_and_step(self, images):
+    def _cr_classifier_step(self, pair_images, shared, average) -> dict[str, tf.Tensor]:
+        """The CR classifier learns which code each pair shares (InfoGAN-CR's crd_op, first in their step)."""
+        classifier = self.cr_classifier
+        with tf.GradientTape() as tape:
+            logits = classifier(pair_images, training=True)
+            loss = average(losses.contrastive_loss(logits, shared))
+        variables = classifier.trainable_variables
+        self.cr_optimizer.apply(self._gradients(tape, self.cr_optimizer, loss, variables), variables)
+        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), shared), tf.float32)
+        return {"cr_loss": loss, "cr_accuracy": average(correct)}
+
+    def _sample_and_step(self, images, cr: bool):
         batch = tf.shape(images)[0]
         latent = self.spec.sample(self.rng, batch)
-        return self._core_step(images, latent)
+        pairs = self.spec.sample_pairs(self.rng, batch, self.config.cr_gap) if cr else None
+        return self._core_step(images, latent, pairs)
 
     def _split_batch(self, images: tf.Tensor):
         """Hands each replica its slice of the host's global batch.
@@ -151,16 +194,16 @@ class InfoGAN:
         return self.strategy.experimental_distribute_values_from_function(slice_for)
 
     @tf.function
-    def _step_loop(self, iterator, num_steps: tf.Tensor):
-        metrics = {name: tf.constant(0.0) for name in self.metric_names}
+    def _step_loop(self, iterator, num_steps: tf.Tensor, cr: bool):
+        names = self.metric_names + (self.cr_metric_names if cr else [])
+        metrics = {name: tf.constant(0.0) for name in names}
         done = tf.constant(0)
         for _ in tf.range(num_steps):
             if self._stop_now():
                 break
-            per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)),))
+            per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)), cr))
             metrics = {
-                name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None)
-                for name in self.metric_names
+                name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None) for name in names
             }
             done += 1
             if not tf.reduce_all(tf.math.is_finite(tf.stack(list(metrics.values())))):
@@ -179,29 +222,39 @@ class InfoGAN:
     def fingerprint(self) -> str:
         """A short hash of every G and D/Q variable: equal across workers when they are in sync."""
         digest = hashlib.sha256()
-        for variable in self.generator.variables + self.discriminator.variables:
+        for variable in self.variables:
             digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
         return digest.hexdigest()[:16]
 
-    def train_steps(self, iterator, num_steps) -> tuple[dict[str, tf.Tensor], int]:
-        """Runs up to `num_steps` steps in one `tf.function` call (a graph loop, no Python per step).
+    @property
+    def variables(self) -> list:
+        """Every network variable: G's, D/Q's and the CR classifier's."""
+        networks = [self.generator, self.discriminator] + ([self.cr_classifier] if self.cr_classifier else [])
+        return [v for network in networks for v in network.variables]
+
+    def cr_active(self, step: int) -> bool:
+        """Whether the step after `step` steps runs the contrastive regulariser."""
+        return self.cr_classifier is not None and step >= self.config.cr_start_step
+
+    def train_steps(self, iterator, num_steps, cr: bool = False) -> tuple[dict[str, tf.Tensor], int]:
+        """Runs up to `num_steps` steps in one `tf.function` call (a graph loop, no Python per step),
+        with InfoGAN-CR's regulariser if `cr`.
 
         Stops early after a step whose metrics are not finite, or when `stop_requested` is set.
         Returns the last step's metrics (each the mean over the global batch) and the steps run.
         """
-        metrics, done = self._step_loop(iterator, tf.constant(num_steps, tf.int32))
+        metrics, done = self._step_loop(iterator, tf.constant(num_steps, tf.int32), bool(cr))
         return metrics, int(done)
 
     @tf.function
     def _weights_finite(self) -> tf.Tensor:
-        variables = self.generator.variables + self.discriminator.variables
-        return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in variables])
+        return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in self.variables])
 
     def first_non_finite_weight(self) -> str | None:
-        """The path of the first G or D/Q variable holding a NaN or infinity, or None."""
+        """The path of the first network variable holding a NaN or infinity, or None."""
         if bool(self._weights_finite()):
             return None
-        for variable in self.generator.variables + self.discriminator.variables:
+        for variable in self.variables:
             if not tf.reduce_all(tf.math.is_finite(variable)):
                 return variable.path
         return None
@@ -336,6 +389,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         d_optimizer=model.d_optimizer,
         rng=model.rng,
         data_iterator=iterator,
+        **({"cr_classifier": model.cr_classifier, "cr_optimizer": model.cr_optimizer} if model.cr_classifier else {}),
     )
     # A garbled `checkpoint` state file is ignored by TF (with a warning); _restore finds checkpoints by name.
     manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=3)
@@ -353,8 +407,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     if chief:
         writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
         labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
-        # Ground-truth factors for MIG / FactorVAE: 4x the samples, so each factor value has examples.
-        with_factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
+        with_factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
     else:
         writer, labelled, with_factors = tf.summary.create_noop_writer(), None, None
 
@@ -409,7 +462,9 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                     for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
                 ),
             )
-            values, done = model.train_steps(iterator, chunk)
+            if model.cr_classifier is not None and at < config.cr_start_step:
+                chunk = min(chunk, config.cr_start_step - at)  # the regulariser joins at cr_start_step
+            values, done = model.train_steps(iterator, chunk, cr=model.cr_active(at))
             step.assign_add(done)
             at = int(step)
             values = {name: float(value) for name, value in values.items()}
@@ -446,13 +501,15 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                             tf.summary.scalar(name, value)
                 eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
                 codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
+                cr = f" | CR loss {metrics['cr_loss']:.3f} acc {metrics['cr_accuracy']:.2f}" if "cr_loss" in metrics else ""
                 logging.info(
-                    "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s | %.0f img/s | ETA %s",
+                    "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s%s | %.0f img/s | ETA %s",
                     at,
                     config.steps,
                     metrics["d_loss"],
                     metrics["g_loss"],
                     codes,
+                    cr,
                     images_per_sec,
                     _format_duration(eta),
                 )

@@ -45,6 +45,7 @@ def shapes_config() -> config_lib.Config:
         sample_every=2,
         eval_every=2,
         eval_samples=16,
+        factor_eval_samples=64,
         jit_compile=False,
     )
 

@@ -23,7 +23,9 @@ from infogan_tf import recipes  # noqa: E402
 from infogan_tf.config import PRESETS, ConfigError  # noqa: E402
 from infogan_tf.train import train_and_evaluate  # noqa: E402
 
-TINY = dict(steps=2, batch_size=8, log_every=1, checkpoint_every=2, sample_every=2, eval_every=2, eval_samples=16)
+TINY = dict(
+    steps=2, batch_size=8, log_every=1, checkpoint_every=2, sample_every=2, eval_every=2, eval_samples=16, factor_eval_samples=64
+)
 
 
 # What every chairs download error says: the file, its URL, that the tar or its folder works, and where.

@@ -237,6 +237,7 @@ def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
         "--sample_every=2",
         "--checkpoint_every=2",
         "--eval_samples=16",
+        "--factor_eval_samples=64",
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -254,7 +255,7 @@ def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
         performance.set_precision_policy(stored.mixed_precision)
         config, _, discriminator, path = export.restore(str(workdir))
         assert path.endswith("-2")
-        images, factors = input_pipeline.factor_eval_set(config, 4 * config.eval_samples)
+        images, factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
         q = discriminator(tf.constant(images), training=False)
     finally:
         keras.config.set_dtype_policy(policy)

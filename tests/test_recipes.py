@@ -23,6 +23,7 @@ TINY = dict(
     sample_every=2,
     eval_every=2,
     eval_samples=64,
+    factor_eval_samples=256,
     jit_compile=False,
 )
 

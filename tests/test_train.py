@@ -175,8 +175,8 @@ def _check_eval_against_checkpoint(workdir: str, stored: config_lib.Config, eval
     accuracy = _matched_accuracy_by_enumeration(predictions, labels)
     assert evaluation["categorical_accuracy"] == evaluation["categorical_accuracy/cat0"] == pytest.approx(accuracy)
 
-    images, factors = input_pipeline.factor_eval_set(stored, 4 * stored.eval_samples)
-    assert factors.shape == (4 * stored.eval_samples, 5)
+    images, factors = input_pipeline.factor_eval_set(stored, stored.factor_eval_samples)
+    assert factors.shape == (stored.factor_eval_samples, 5)
     q = discriminator(tf.constant(images), training=False)
     codes = np.concatenate([np.argmax(q["cat_logits"].numpy(), axis=1)[:, None], q["cont_mean"].numpy()], axis=1)
     # Q reads each image: a Q that ignored its input would give every image the same code vector.
