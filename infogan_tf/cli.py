@@ -40,7 +40,9 @@ flags.DEFINE_integer("cr_start_step", None, "Step at which the contrastive regul
 flags.DEFINE_float("cr_gap", None, "Least distance of a CR pair's other continuous codes.")
 flags.DEFINE_float("lr_cr", None, "The CR classifier's Adam learning rate.")
 flags.DEFINE_string(
-    "preset", None, f"A variant of the dataset's preset, applied before the flags: {', '.join(config_lib.PRESET_VARIANTS)}."
+    "preset",
+    None,
+    f"A variant of the dataset's preset, applied before the flags: {', '.join(config_lib.PRESET_VARIANTS)}.",
 )
 flags.DEFINE_enum("strategy", None, config_lib.STRATEGIES, "tf.distribute strategy.")
 flags.DEFINE_list("devices", None, "Devices to mirror over, e.g. /gpu:0,/gpu:1.")

@@ -137,6 +137,19 @@ def discrete_factors(factors: np.ndarray, max_values: int = 64, bins: int = 20) 
     return out
 
 
+def normalised_mutual_information(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> np.ndarray:
+    """[C, F]: the mutual information of each code (discretised into `bins` bins) with each discrete
+    factor, divided by the factor's entropy (MIG's terms); NaN for a factor that does not vary."""
+    discrete = discretize(np.asarray(codes), bins)
+    factors = np.asarray(factors)
+    table = np.full((discrete.shape[1], factors.shape[1]), np.nan)
+    for j in range(factors.shape[1]):
+        entropy = mutual_info_score(factors[:, j], factors[:, j])
+        if entropy > 0:
+            table[:, j] = [mutual_info_score(factors[:, j], discrete[:, i]) / entropy for i in range(discrete.shape[1])]
+    return table
+
+
 def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> float:
     """Mutual Information Gap (Chen et al. 2018), as disentanglement_lib computes it.
 
@@ -147,17 +160,10 @@ def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> float:
     codes, factors = np.asarray(codes), np.asarray(factors)
     if codes.ndim != 2 or codes.shape[1] < 2 or len(codes) != len(factors):
         raise ValueError(f"mig needs codes [N, C>=2] and factors [N, F], not {codes.shape} and {factors.shape}.")
-    discrete = discretize(codes, bins)
-    gaps = []
-    for j in range(factors.shape[1]):
-        entropy = mutual_info_score(factors[:, j], factors[:, j])
-        if entropy <= 0:
-            continue
-        informations = sorted(
-            (mutual_info_score(factors[:, j], discrete[:, i]) for i in range(codes.shape[1])), reverse=True
-        )
-        gaps.append((informations[0] - informations[1]) / entropy)
-    return float(np.mean(gaps))
+    table = normalised_mutual_information(codes, factors, bins)
+    varying = ~np.isnan(table[0])
+    top = -np.sort(-table[:, varying], axis=0)
+    return float(np.mean(top[0] - top[1]))
 
 
 def factor_vae(
@@ -228,9 +234,18 @@ def representation(discriminator, spec: LatentSpec, images, batch_size: int = 25
     return np.concatenate(parts)
 
 
-def disentanglement(discriminator, spec: LatentSpec, images, factors, seed: int = 0) -> dict[str, float]:
-    """`mig` and `factor_vae` of Q's representation of real images against their ground-truth factors."""
+def disentanglement(
+    discriminator, spec: LatentSpec, images, factors, seed: int = 0, factor_names=None
+) -> dict[str, float]:
+    """`mig` and `factor_vae` of Q's representation of real images against their ground-truth factors,
+    and `mi/<code>/<factor>`, each code's normalised mutual information with each factor (the
+    traversal figure names every code after the factor it has the most of)."""
     codes = representation(discriminator, spec, images)
     if codes.shape[1] < 2:
         return {}
-    return {"mig": mig(codes, factors), "factor_vae": factor_vae(codes, factors, np.random.default_rng(seed))}
+    names = factor_names or [f"factor{j}" for j in range(np.shape(factors)[1])]
+    results = {"mig": mig(codes, factors), "factor_vae": factor_vae(codes, factors, np.random.default_rng(seed))}
+    table = normalised_mutual_information(codes, factors)
+    for i, code in enumerate(spec.code_names):
+        results.update({f"mi/{code}/{name}": float(table[i, j]) for j, name in enumerate(names) if table[i, j] >= 0})
+    return results

@@ -129,12 +129,31 @@ def latest_samples(workdir: str, step: int | None = None) -> tuple[int, dict[str
     return at, found[at]
 
 
-def _caption(config: Config, code: str, baseline: bool) -> str:
+def code_factors(workdir: str) -> tuple[int | None, dict[str, tuple[str, float]]]:
+    """(eval step, {code: (factor, I/H)}): the ground-truth factor each code has the most mutual
+    information with, as a fraction of the factor's entropy (eval.json's `mi/<code>/<factor>`)."""
+    path = os.path.join(workdir, "eval.json")
+    if not os.path.exists(path):
+        return None, {}
+    with open(path) as f:
+        results = json.load(f)
+    best: dict[str, tuple[str, float]] = {}
+    for key, value in results.items():
+        if key.startswith("mi/"):
+            _, code, factor = key.split("/", 2)
+            if code not in best or value > best[code][1]:
+                best[code] = (factor, value)
+    return results.get("step"), best
+
+
+def _caption(config: Config, code: str, baseline: bool, factor: tuple[str, float] | None = None) -> str:
     is_cont, index = _code_key(code)
     if not is_cont:
         text = f"Varying {code} ~ Cat({config.categorical[index]}): one category per column"
     else:
         text = f"Varying {code} from −2 to 2 (training prior: −1 to 1)"
+    if factor and not baseline:
+        text += f"; most informative of {factor[0]} (I/H {factor[1]:.2f})"
     return text + (" — regular GAN (λ = 0)" if baseline else "")
 
 
@@ -148,8 +167,9 @@ def traversal_figure(workdir: str, path: str, step: int | None = None, baseline_
         raise FileNotFoundError(f"{workdir}/samples has no traversal grids yet.")
     panels = []
     base_at, base_grids = latest_samples(baseline_workdir, at) if baseline_workdir else (-1, {})
+    eval_step, factors = code_factors(workdir)
     for code in sorted(grids, key=_code_key):
-        panels.append((grids[code], _caption(config, code, False)))
+        panels.append((grids[code], _caption(config, code, False, factors.get(code))))
         if code.startswith("cat") and code in base_grids:
             panels.append((base_grids[code], _caption(config, code, True)))
     images = [np.asarray(Image.open(file)) for file, _ in panels]
@@ -167,6 +187,8 @@ def traversal_figure(workdir: str, path: str, step: int | None = None, baseline_
     for ax in axes[len(panels) :]:
         ax.set_axis_off()
     steps = f"step {at}" + (f" (baseline: step {base_at})" if base_grids else "")
+    if factors:
+        steps += f", factors' mutual information from eval.json at step {eval_step}"
     figure.suptitle(f"Latent traversals, --dataset={config.dataset}, {steps}\neach row: one fixed noise sample")
     _save(figure, path)
 

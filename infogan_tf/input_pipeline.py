@@ -153,9 +153,15 @@ def adapt_config(config: Config) -> Config:
     images = _load_local(config)[0]
     side = min(images.shape[1:3])
     size = min(_SIZE_ARCHITECTURES, key=lambda s: (abs(s - side), s))
-    return dataclasses.replace(
-        config, image_shape=(size, size, images.shape[-1]), architecture=_SIZE_ARCHITECTURES[size]
-    )
+    architecture = _SIZE_ARCHITECTURES[size]
+    if config.architecture == "infogan_cr":  # --preset=infogan_cr: its networks, for 64x64x1 images only
+        if (size, images.shape[-1]) != (64, 1):
+            raise ConfigError(
+                f"--preset={config.preset or 'infogan_cr'} needs 64x64 single-channel images; "
+                f"--data_path={config.data_path} holds {images.shape[1]}x{images.shape[2]}x{images.shape[-1]}."
+            )
+        architecture = config.architecture
+    return dataclasses.replace(config, image_shape=(size, size, images.shape[-1]), architecture=architecture)
 
 
 def _local_arrays(config: Config):
@@ -213,6 +219,17 @@ def factor_eval_set(config: Config, num_examples: int):
         if factors is not None:
             chosen = np.random.default_rng(config.seed + 4).permutation(len(images))[:num_examples]
             return images[chosen].astype(np.float32) / 255.0, evaluate.discrete_factors(factors[chosen])
+    return None
+
+
+def factor_names(config: Config) -> list[str] | None:
+    """Names of the columns of `factor_eval_set`'s factors, None when the data has none named."""
+    if config.dataset == "shapes":
+        return list(shapes.FACTOR_NAMES)
+    if config.dataset in FACTOR_FEATURES:
+        return [name.removeprefix("label_") for name in FACTOR_FEATURES[config.dataset]]
+    if config.dataset == "npz" and local_data.is_dsprites_npz(config.data_path):
+        return list(shapes.FACTOR_NAMES)  # dSprites' own file: the same five factors, in that order
     return None
 
 

@@ -44,21 +44,50 @@ def _images_to_uint8(images: np.ndarray, where: str) -> np.ndarray:
     return np.round(images * 255.0).astype(np.uint8)
 
 
+def is_dsprites_npz(path: str | None) -> bool:
+    """Whether `path` is an .npz in dSprites' published layout ('imgs', 'latents_classes')."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            return "images" not in archive.files and {"imgs", "latents_classes"} <= set(archive.files)
+    except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError):
+        return False
+
+
 def load_npz(path: str | None):
-    """(images uint8 [N, H, W, C], labels int64 [N] or None, factors float32 [N, F] or None)."""
+    """(images uint8 [N, H, W, C], labels int64 [N] or None, factors float32 [N, F] or None).
+
+    The arrays 'images' [, 'labels', 'factors'], or dSprites' own file as published ('imgs',
+    'latents_classes'): its factors are the five that vary, its labels the shape."""
     if not path:
         raise ConfigError("--dataset=npz needs --data_path=FILE.npz (arrays 'images', optional 'labels', 'factors').")
     if not os.path.isfile(path):
         raise ConfigError(f"--data_path={path} does not exist or is not a file.")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+            names = set(archive.files)
+            if is_dsprites_npz(path):
+                # dSprites' own file (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz): 0/1 pixels, and
+                # the classes of colour (one value), shape, scale, orientation, x and y per image.
+                arrays = {"imgs": archive["imgs"], "latents_classes": archive["latents_classes"]}
+            else:
+                arrays = {name: archive[name] for name in ("images", "labels", "factors") if name in names}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise ConfigError(
             f"--data_path={path} is not a readable .npz file ({error}); save it with numpy.savez."
         ) from None
+    if "latents_classes" in arrays:
+        classes, pixels = arrays["latents_classes"], arrays["imgs"]
+        if classes.ndim != 2 or classes.shape[1] != 6 or pixels.dtype != np.uint8 or pixels.max(initial=0) > 1:
+            raise ConfigError(
+                f"{path}: dSprites' 'imgs' must be 0/1 uint8 and 'latents_classes' have 6 columns, "
+                f"not {pixels.dtype} and {classes.shape}; use the file as published, or save 'images' and 'factors'."
+            )
+        arrays = {"images": pixels * np.uint8(255), "factors": classes[:, 1:], "labels": classes[:, 1]}
     if "images" not in arrays:
-        raise ConfigError(f"{path} has no 'images' array (it has: {', '.join(sorted(arrays)) or 'nothing'}).")
+        raise ConfigError(
+            f"{path} has no 'images' array, nor dSprites' 'imgs' and 'latents_classes' "
+            f"(it has: {', '.join(sorted(names)) or 'nothing'})."
+        )
     images = _images_to_uint8(arrays["images"], path)
     n = len(images)
     labels = arrays.get("labels")

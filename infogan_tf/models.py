@@ -156,9 +156,7 @@ class Generator(keras.Model):
         if self.has_fc1:
             self.fc1 = layers.Dense(arch["g_fc"], use_bias=self.act_first, kernel_initializer=init(), name="fc1")
             self.bn1 = _batch_norm(sync_bn, "bn1")
-        self.fc2 = layers.Dense(
-            size * size * channels, use_bias=self.act_first, kernel_initializer=init(), name="fc2"
-        )
+        self.fc2 = layers.Dense(size * size * channels, use_bias=self.act_first, kernel_initializer=init(), name="fc2")
         self.bn2 = _batch_norm(sync_bn, "bn2")
         self.reshape = layers.Reshape((size, size, channels))
         # One attribute per layer, not a list: tf.train.Checkpoint does not track Keras 3's list
@@ -396,9 +394,7 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
 def build_cr_classifier(config) -> ContrastiveClassifier:
     """Creates and builds the contrastive-regulariser classifier for `config`'s codes and images."""
     spec = LatentSpec.from_config(config)
-    classifier = ContrastiveClassifier(
-        len(spec.code_names), weight_init=config.weight_init, name="cr_classifier"
-    )
+    classifier = ContrastiveClassifier(len(spec.code_names), weight_init=config.weight_init, name="cr_classifier")
     height, width, channels = config.image_shape
     classifier(tf.zeros([2, height, width, 2 * channels]))
     return classifier

@@ -408,8 +408,9 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
         labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
         with_factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
+        factor_names = input_pipeline.factor_names(config)
     else:
-        writer, labelled, with_factors = tf.summary.create_noop_writer(), None, None
+        writer, labelled, with_factors, factor_names = tf.summary.create_noop_writer(), None, None, None
 
     def every(cadence: int, at: int) -> bool:
         return at % cadence == 0 or at == config.steps
@@ -440,7 +441,9 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         if labelled is not None and spec.categorical:
             results.update(evaluate.categorical_accuracy(model.discriminator, spec, *labelled))
         if with_factors is not None:
-            results.update(evaluate.disentanglement(model.discriminator, spec, *with_factors, seed=config.seed))
+            results.update(
+                evaluate.disentanglement(model.discriminator, spec, *with_factors, config.seed, factor_names)
+            )
         results["step"] = at
         write_json(os.path.join(workdir, "eval.json"), results)
         with writer.as_default(step=at):
@@ -501,7 +504,11 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                             tf.summary.scalar(name, value)
                 eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
                 codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
-                cr = f" | CR loss {metrics['cr_loss']:.3f} acc {metrics['cr_accuracy']:.2f}" if "cr_loss" in metrics else ""
+                cr = (
+                    f" | CR loss {metrics['cr_loss']:.3f} acc {metrics['cr_accuracy']:.2f}"
+                    if "cr_loss" in metrics
+                    else ""
+                )
                 logging.info(
                     "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s%s | %.0f img/s | ETA %s",
                     at,

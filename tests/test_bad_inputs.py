@@ -24,7 +24,14 @@ from infogan_tf.config import PRESETS, ConfigError  # noqa: E402
 from infogan_tf.train import train_and_evaluate  # noqa: E402
 
 TINY = dict(
-    steps=2, batch_size=8, log_every=1, checkpoint_every=2, sample_every=2, eval_every=2, eval_samples=16, factor_eval_samples=64
+    steps=2,
+    batch_size=8,
+    log_every=1,
+    checkpoint_every=2,
+    sample_every=2,
+    eval_every=2,
+    eval_samples=16,
+    factor_eval_samples=64,
 )
 
 

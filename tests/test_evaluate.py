@@ -77,6 +77,39 @@ def test_independent_random_code_scores_near_zero_mig_and_chance_factor_vae():
     assert evaluate.factor_vae(codes, factors, np.random.default_rng(4)) < 0.45
 
 
+def test_factor_vae_prunes_on_the_standard_deviation_as_disentanglement_lib():
+    factors = _factors()
+    rng = np.random.default_rng(5)
+    codes = factors.astype(float) + rng.normal(0, 0.01, factors.shape)
+    # Factor 0 (3 values, std ~0.8) scaled by 0.1: a std of ~0.08 keeps the code active (>= 0.05), though
+    # its variance (~0.007) is below 0.05; pruned, its votes would go elsewhere and the score drop to ~3/4.
+    codes[:, 0] *= 0.1
+    assert 0.05 < codes[:, 0].std() and codes[:, 0].var() < 0.05
+    assert evaluate.factor_vae(codes, factors, np.random.default_rng(6)) == 1.0
+    codes[:, 0] *= 0.5  # std ~0.04: now inactive, and factor 0's votes are lost
+    assert evaluate.factor_vae(codes, factors, np.random.default_rng(6)) == pytest.approx(0.75, abs=0.03)
+
+
+def test_factor_vae_votes_compare_batch_variance_to_the_global_variance():
+    # One code per factor, at very different scales: dividing by the global variance makes each
+    # code's batch variance comparable, so the score stays 1; unnormalised, the small-scale code
+    # would win every vote.
+    factors = _factors()
+    codes = factors.astype(float) * np.array([100.0, 1.0, 0.1, 10.0]) + np.random.default_rng(7).normal(
+        0, 1e-3, factors.shape
+    )
+    assert evaluate.factor_vae(codes, factors, np.random.default_rng(8)) == 1.0
+
+
+def test_normalised_mutual_information_names_the_factor_each_code_carries():
+    factors = _factors()
+    codes = factors[:, [2, 0]].astype(float)  # code 0 carries factor 2, code 1 factor 0
+    table = evaluate.normalised_mutual_information(codes, factors)
+    assert table.shape == (2, 4) and list(np.argmax(table, axis=1)) == [2, 0]
+    np.testing.assert_allclose([table[0, 2], table[1, 0]], 1.0)
+    assert np.all(np.delete(table[0], 2) < 0.01)
+
+
 def test_a_factor_captured_by_two_codes_has_no_gap():
     factors = _factors()
     separate = factors.astype(float)

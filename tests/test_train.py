@@ -291,6 +291,8 @@ def test_cli_mirrored_training_checkpoints_and_resumes(tmp_path):
     flags += ("--eval_samples=16",)
     flags += ("--strategy=mirrored", "--logical_cpus=2", "--jit_compile=false", f"--workdir={workdir}")
     flags += ("--noise_dim=4", "--continuous=1")
+    # InfoGAN-CR's regulariser (from the second step) and spectral normalisation run under the strategy too.
+    flags += ("--cr_weight=1", "--cr_start_step=1", "--spectral_norm")
     first = _run_cli("--steps=2", *flags)
     assert first.returncode == 0, first.stderr[-3000:]
     # Only the flags given override the preset, and they reach config.json.
@@ -303,7 +305,10 @@ def test_cli_mirrored_training_checkpoints_and_resumes(tmp_path):
     second = _run_cli("--steps=3", *flags)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Resumed from" in second.stderr and "at step 2" in second.stderr
-    assert [row["step"] for row in _read_metrics(workdir)] == [1, 2, 3]
+    rows = _read_metrics(workdir)
+    assert [row["step"] for row in rows] == [1, 2, 3]
+    assert [("cr_loss" in row) for row in rows] == [False, True, True]
+    assert any(key.startswith("cr_classifier/") for key in keys) and any("vector_u" in key for key in keys)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,276 @@
+"""InfoGAN-CR: pairs, the contrastive regulariser's loss and gradients, spectral normalisation, the
+preset, and training with CR on dSprites' own file. CR's exact resume is in test_reliability's kill -9
+test, CR under MirroredStrategy in test_train's mirrored CLI test."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from infogan_tf import config as config_lib
+from infogan_tf import local_data, losses, models, shapes
+from infogan_tf.latent import LatentSpec
+from infogan_tf.train import InfoGAN, train_and_evaluate
+
+# The InfoGAN-CR preset on shapes, cut down to a few fast steps with CR from step 1.
+TINY_CR = dict(
+    steps=4,
+    batch_size=8,
+    log_every=1,
+    checkpoint_every=2,
+    sample_every=100,
+    eval_every=100,
+    eval_samples=16,
+    factor_eval_samples=64,
+    cr_start_step=1,
+    jit_compile=False,
+)
+
+
+def _cr_config(**overrides) -> config_lib.Config:
+    return dataclasses.replace(config_lib.resolve("shapes", {}, "infogan_cr"), **{**TINY_CR, **overrides})
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.5, 1.5])
+def test_pairs_share_code_k_and_the_noise_and_differ_by_the_gap_elsewhere(gap):
+    spec = LatentSpec(noise_dim=3, categorical=(4, 3), continuous=3)
+    first, second, shared = spec.sample_pairs(tf.random.Generator.from_seed(5), 6000, gap)
+    shared = shared.numpy()
+    np.testing.assert_array_equal(first["z"].numpy(), second["z"].numpy())  # their sample_cr: z the same
+    # k is uniform over the 5 codes (categorical first): each within 4 standard errors of 1/5.
+    counts = np.bincount(shared, minlength=5)
+    assert len(counts) == 5 and np.all(np.abs(counts / 6000 - 0.2) < 4 * math.sqrt(0.2 * 0.8 / 6000)), counts
+    cats = (first["categorical"].numpy(), second["categorical"].numpy())
+    conts = (first["continuous"].numpy(), second["continuous"].numpy())
+    for i in range(2):
+        rows = shared == i
+        np.testing.assert_array_equal(cats[0][rows, i], cats[1][rows, i])
+        others = cats[0][~rows, i] != cats[1][~rows, i]
+        # Not shared: always different with a gap; independent draws without (equal 1 time in K).
+        assert others.all() if gap > 0 else abs(1 - others.mean() - 1 / spec.categorical[i]) < 0.03
+    for j in range(3):
+        rows = shared == 2 + j
+        np.testing.assert_array_equal(conts[0][rows, j], conts[1][rows, j])
+        distance = np.abs(conts[0][~rows, j] - conts[1][~rows, j])
+        assert distance.min() >= gap - 1e-6 and (gap > 0 or distance.min() < 0.01)
+        assert conts[0].min() >= -1 and conts[0].max() <= 1 and conts[1].min() >= -1 and conts[1].max() <= 1
+    for value in (*cats, *conts):
+        assert value.shape[0] == 6000
+
+
+def _train_classifier_on_pairs(generator, spec, steps=150, batch=32):
+    """Trains a fresh CR classifier on G's pairs; its mean loss on fresh pairs after."""
+    classifier = models.ContrastiveClassifier(len(spec.code_names), name="cr")
+    optimizer = keras.optimizers.Adam(2e-3, beta_1=0.5)
+    rng = tf.random.Generator.from_seed(3)
+
+    def pair_batch():
+        first, second, shared = spec.sample_pairs(rng, batch)
+        return tf.concat([generator(first), generator(second)], -1), shared
+
+    @tf.function
+    def step():
+        images, shared = pair_batch()
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(losses.contrastive_loss(classifier(images, training=True), shared))
+        optimizer.apply(tape.gradient(loss, classifier.trainable_variables), classifier.trainable_variables)
+
+    for _ in range(steps):
+        step()
+    images, shared = zip(*(pair_batch() for _ in range(16)), strict=True)
+    logits = classifier(tf.concat(images, 0))
+    return float(tf.reduce_mean(losses.contrastive_loss(logits, tf.concat(shared, 0))))
+
+
+def _stripes(values: tf.Tensor) -> tf.Tensor:
+    """[B, K] values in [0, 1] -> [B, 32, 32, 1] images whose K vertical stripes hold them."""
+    columns = tf.gather(values, tf.range(32) * values.shape[1] // 32, axis=1)  # [B, 32]
+    return tf.tile(columns[:, None, :, None], [1, 32, 1, 1])
+
+
+def test_cr_loss_is_ln_k_for_a_generator_that_ignores_its_codes():
+    # K = 3 codes (Cat(3) and 2 continuous) and two generators of 32x32 images: one paints each code in
+    # a stripe of its own; the other paints the noise z there and ignores its codes.
+    spec = LatentSpec(noise_dim=3, categorical=(3,), continuous=2)
+    k = len(spec.code_names)
+
+    def seeing(latent):
+        category = tf.cast(latent["categorical"], tf.float32) / 2.0
+        return _stripes(tf.concat([category, (latent["continuous"] + 1.0) / 2.0], axis=1))
+
+    def ignoring(latent):
+        return _stripes((latent["z"] + 1.0) / 2.0)
+
+    # A pair from a code-blind G holds two copies of one image whatever k is: no classifier beats ln K,
+    # and trained, the classifier's loss ends at ln K.
+    blind = _train_classifier_on_pairs(ignoring, spec)
+    assert abs(blind - math.log(k)) < 0.02, (blind, math.log(k))
+    # The same training on pairs from a G that shows its codes tells k apart: the bound above can fail.
+    shown = _train_classifier_on_pairs(seeing, spec)
+    assert shown < 0.5 * math.log(k), (shown, math.log(k))
+
+
+def _copy(source, target):
+    for a, b in zip(source.variables, target.variables, strict=True):
+        b.assign(a)
+
+
+def _models(count: int, **overrides) -> list[InfoGAN]:
+    """`count` InfoGANs (single device) with identical weights."""
+    config = _cr_config(**overrides)
+    built = [InfoGAN(config, tf.distribute.get_strategy()) for _ in range(count)]
+    for model in built[1:]:
+        for network in ("generator", "discriminator", "cr_classifier"):
+            _copy(getattr(built[0], network), getattr(model, network))
+    return built
+
+
+def _snapshot(network) -> dict[str, np.ndarray]:
+    return {v.path: v.numpy() for v in network.variables}
+
+
+def _assert_same(a: dict, b: dict, same: bool, what: str):
+    equal = all(np.array_equal(a[name], b[name]) for name in a)
+    assert equal == same, f"{what}: {'differ' if same else 'are equal'}"
+
+
+def test_cr_gradient_reaches_g_and_the_classifier_and_nothing_else():
+    # One step from the same weights and RNG state with CR (weight 1), without CR, and with CR weight 3.
+    with_cr, without, heavy = _models(3, g_steps=1, cr_weight=1.0)
+    heavy.config = dataclasses.replace(heavy.config, cr_weight=3.0)
+    images = tf.random.stateless_uniform([8, 64, 64, 1], [1, 2])
+    classifier_before = _snapshot(with_cr.cr_classifier)
+    for model, cr in ((with_cr, True), (without, False), (heavy, True)):
+        model.rng.reset_from_seed(7)
+        tf.function(model._sample_and_step)(images, cr)
+    after = {
+        name: [_snapshot(getattr(m, name)) for m in (with_cr, without, heavy)]
+        for name in ("generator", "discriminator", "cr_classifier")
+    }
+    # CR never reaches D/Q: its update is the same with and without CR, and whatever CR's weight.
+    _assert_same(after["discriminator"][0], after["discriminator"][1], True, "D/Q with and without CR")
+    _assert_same(after["discriminator"][0], after["discriminator"][2], True, "D/Q with CR weights 1 and 3")
+    # It reaches G: G's update changes with CR and with CR's weight.
+    _assert_same(after["generator"][0], after["generator"][1], False, "G with and without CR")
+    _assert_same(after["generator"][0], after["generator"][2], False, "G with CR weights 1 and 3")
+    # The classifier learns with CR (not without), from its own loss, which CR's weight does not scale.
+    _assert_same(after["cr_classifier"][0], classifier_before, False, "the classifier after a CR step")
+    _assert_same(after["cr_classifier"][1], classifier_before, True, "the classifier without CR")
+    _assert_same(after["cr_classifier"][0], after["cr_classifier"][2], True, "the classifier with CR weights 1 and 3")
+
+
+def _largest_singular_value(kernel) -> float:
+    matrix = np.reshape(np.asarray(kernel), [-1, kernel.shape[-1]])
+    return float(np.linalg.svd(matrix, compute_uv=False)[0])
+
+
+def test_spectral_norm_keeps_every_d_and_classifier_kernel_at_singular_value_one():
+    config = _cr_config()
+    assert config.spectral_norm
+    keras.utils.set_random_seed(1)
+    _, discriminator = models.build_models(config)
+    classifier = models.build_cr_classifier(config)
+    wrapped = [layer for layer in discriminator.layers + classifier.layers if isinstance(layer, keras.layers.Wrapper)]
+    # D's 4 convs, FC, D head, Q's FC and head; the classifier's 4 convs and FC (not its logits).
+    assert len(wrapped) == 8 + 5
+    before = [_largest_singular_value(layer.layer.kernel) for layer in wrapped]
+    assert max(before) > 1.5 or min(before) < 0.5  # N(0, 0.02) kernels are far from 1: the test can fail
+    images = tf.random.stateless_uniform([4, 64, 64, 1], [0, 1])
+    optimizer = keras.optimizers.Adam(1e-2)
+    for _ in range(30):  # one power iteration per training call; Adam moves the kernels in between
+        with tf.GradientTape() as tape:
+            out = discriminator(images, training=True)
+            loss = tf.reduce_sum(out["logit"]) + tf.reduce_sum(out["cont_mean"])
+        optimizer.apply(tape.gradient(loss, discriminator.trainable_variables), discriminator.trainable_variables)
+    discriminator(images, training=True)
+    pairs = tf.concat([images, images], -1)
+    for _ in range(100):  # from a random vector, one iteration per call converges in ~100 calls
+        classifier(pairs, training=True)
+    after = [_largest_singular_value(layer.layer.kernel) for layer in wrapped]
+    np.testing.assert_allclose(after, 1.0, atol=0.02)
+    # Without --spectral_norm, nothing is wrapped.
+    _, plain = models.build_models(dataclasses.replace(config, spectral_norm=False))
+    assert not any(isinstance(layer, keras.layers.Wrapper) for layer in plain.layers)
+
+
+def test_infogan_cr_preset_holds_the_reference_values_and_flags_override_it():
+    config = config_lib.resolve("shapes", {"steps": 3000, "cr_start_step": 2000}, "infogan_cr")
+    expected = dict(
+        noise_dim=5,
+        categorical=(),
+        continuous=5,
+        info_weight_cont=0.05,
+        q_hidden=128,
+        architecture="infogan_cr",
+        spectral_norm=True,
+        lr_g=1e-3,
+        lr_d=2e-3,
+        lr_cr=2e-3,
+        g_steps=2,
+        batch_size=64,
+        cr_weight=2.0,
+        cr_gap=0.0,
+        steps=3000,
+        cr_start_step=2000,
+        preset="infogan_cr",
+        dataset="shapes",
+    )
+    assert {name: getattr(config, name) for name in expected} == expected
+    # 28 epochs of dSprites at batch 64, CR from 288,000 (25 epochs).
+    full = config_lib.resolve("dsprites", {}, "infogan_cr")
+    assert (full.steps, full.cr_start_step) == (28 * 737_280 // 64, 25 * 737_280 // 64)
+    assert config_lib.resolve("shapes", {}).cr_weight == 0 and not config_lib.resolve("shapes", {}).spectral_norm
+    with pytest.raises(config_lib.ConfigError, match="--preset='nope' is not available"):
+        config_lib.resolve("shapes", {}, "nope")
+    with pytest.raises(config_lib.ConfigError, match="--preset=infogan_cr is for 64x64 single-channel"):
+        config_lib.resolve("svhn", {}, "infogan_cr")
+    with pytest.raises(config_lib.ConfigError, match="--cr_gap=2.5"):
+        config_lib.resolve("shapes", {"cr_gap": 2.5}, "infogan_cr")
+
+
+def _write_dsprites_npz(path, n=64):
+    """A file in dSprites' published layout: 0/1 uint8 'imgs' [N, 64, 64], 'latents_classes' and
+    'latents_values' [N, 6] (colour, shape, scale, orientation, x, y)."""
+    rng = np.random.default_rng(0)
+    classes = np.stack([np.zeros(n, np.int64)] + [rng.integers(0, size, n) for size in (3, 6, 40, 32, 32)], axis=1)
+    imgs = np.zeros((n, 64, 64), np.uint8)
+    for i, (_, _, scale, _, x, y) in enumerate(classes):
+        half = 3 + scale
+        imgs[i, 10 + y : 10 + y + half, 10 + x : 10 + x + half] = 1
+    np.savez(path, imgs=imgs, latents_classes=classes, latents_values=classes.astype(np.float64))
+    return imgs, classes
+
+
+def test_dsprites_npz_as_published_trains_with_the_preset_and_reports_mig_and_factor_vae(tmp_path):
+    imgs, classes = _write_dsprites_npz(tmp_path / "dsprites.npz")
+    images, labels, factors = local_data.load_npz(str(tmp_path / "dsprites.npz"))
+    np.testing.assert_array_equal(images[..., 0], imgs * 255)
+    np.testing.assert_array_equal(factors, classes[:, 1:])
+    np.testing.assert_array_equal(labels, classes[:, 1])
+    overrides = dict(data_path=str(tmp_path / "dsprites.npz"), **{**TINY_CR, "steps": 2, "eval_every": 2})
+    config = config_lib.resolve("npz", overrides, "infogan_cr")
+    results = train_and_evaluate(config, str(tmp_path / "run"))
+    stored = config_lib.read_workdir_config(str(tmp_path / "run"))
+    assert (stored.architecture, stored.image_shape, stored.preset) == ("infogan_cr", (64, 64, 1), "infogan_cr")
+    assert {"eval/mig", "eval/factor_vae", "cr_loss"} <= set(results)
+    # The factors are dSprites' five, by name, and each code's information about each is in eval.json.
+    evaluation = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert {f"mi/cont{j}/{name}" for j in range(5) for name in shapes.FACTOR_NAMES} <= set(evaluation)
+    # CR from step 1: the first step has no CR metrics, the second has, near ln K for a new classifier.
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [("cr_loss" in row) for row in rows] == [False, True] and abs(rows[1]["cr_loss"] - math.log(5)) < 0.1
+    reader = tf.train.load_checkpoint(str(tmp_path / "run" / "checkpoints"))
+    keys = reader.get_variable_to_shape_map()
+    assert any(key.startswith("cr_classifier/") for key in keys) and any(
+        key.startswith("cr_optimizer/") for key in keys
+    )
+    # Anything else than 64x64x1 is refused with the flag named.
+    np.savez(tmp_path / "small.npz", images=np.zeros((16, 28, 28), np.uint8))
+    with pytest.raises(config_lib.ConfigError, match="--preset=infogan_cr needs 64x64 single-channel"):
+        train_and_evaluate(config_lib.resolve("npz", {"data_path": str(tmp_path / "small.npz")}, "infogan_cr"), "x")
