@@ -258,5 +258,8 @@ def labelled_eval_set(config: Config, num_examples: int):
     if config.dataset in LOCAL_DATASETS:
         images, labels, _ = _local_arrays(config)
         if labels is not None:
-            return images[:num_examples].astype(np.float32) / 255.0, labels[:num_examples]
+            # Drawn uniformly (all when there are fewer): a file sorted by label (dSprites' is) would
+            # otherwise give one label only.
+            chosen = np.sort(np.random.default_rng(config.seed + 3).permutation(len(images))[:num_examples])
+            return images[chosen].astype(np.float32) / 255.0, labels[chosen]
     return None
