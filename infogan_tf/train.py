@@ -523,10 +523,11 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                 last_time, last_step = now, at
             if every(config.checkpoint_every, at):
                 manager.save(checkpoint_number=at)
-            if chief_every(config.sample_every, at):
-                write_samples(at)
+            # The evaluation first: the traversal figure names each code after eval.json's factors.
             if chief_every(config.eval_every, at):
                 results = write_eval(at)
+            if chief_every(config.sample_every, at):
+                write_samples(at)
     writer.flush()
     if chief and not results and int(step) >= config.steps:
         results = write_eval(int(step))

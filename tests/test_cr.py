@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import config as config_lib
-from infogan_tf import local_data, losses, models, shapes
+from infogan_tf import figures, local_data, losses, models, shapes
 from infogan_tf.latent import LatentSpec
 from infogan_tf.train import InfoGAN, train_and_evaluate
 
@@ -274,3 +274,14 @@ def test_dsprites_npz_as_published_trains_with_the_preset_and_reports_mig_and_fa
     np.savez(tmp_path / "small.npz", images=np.zeros((16, 28, 28), np.uint8))
     with pytest.raises(config_lib.ConfigError, match="--preset=infogan_cr needs 64x64 single-channel"):
         train_and_evaluate(config_lib.resolve("npz", {"data_path": str(tmp_path / "small.npz")}, "infogan_cr"), "x")
+
+
+def test_traversal_captions_name_the_factor_each_code_has_the_most_information_about(tmp_path):
+    evaluation = {"step": 40, "mig": 0.1, "mi/cont0/scale": 0.05, "mi/cont0/pos_x": 0.6, "mi/cont1/shape": 0.2}
+    (tmp_path / "eval.json").write_text(json.dumps(evaluation))
+    step, best = figures.code_factors(str(tmp_path))
+    assert step == 40 and best == {"cont0": ("pos_x", 0.6), "cont1": ("shape", 0.2)}
+    config = _cr_config()
+    caption = figures._caption(config, "cont0", False, best["cont0"])
+    assert caption.endswith("most informative of pos_x (I/H 0.60)")
+    assert figures.code_factors(str(tmp_path / "none")) == (None, {})
