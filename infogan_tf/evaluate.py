@@ -197,21 +197,27 @@ def factor_vae(
     if not active.any():
         return 0.0
     varying = [j for j in range(factors.shape[1]) if len(np.unique(factors[:, j])) > 1]
-    # Per factor, the examples holding each of its values, for sampling a vote's batch.
-    members, value_of = [], []
+    # Per factor, the examples sorted by its value: the ones holding the value of example i are
+    # order[k][start[k][i] : start[k][i] + count[k][i]].
+    order, start, count = [], [], []
     for j in range(factors.shape[1]):
-        value_of.append(np.unique(factors[:, j], return_inverse=True)[1].ravel())
-        order = np.argsort(value_of[-1], kind="stable")
-        members.append(np.split(order, np.cumsum(np.bincount(value_of[-1]))[:-1]))
+        value_of = np.unique(factors[:, j], return_inverse=True)[1].ravel()
+        sizes = np.bincount(value_of)
+        order.append(np.argsort(value_of, kind="stable"))
+        start.append((np.cumsum(sizes) - sizes)[value_of])
+        count.append(sizes[value_of])
+    order, start, count = np.stack(order), np.stack(start), np.stack(count)
 
-    def votes(count: int) -> np.ndarray:
+    def votes(number: int) -> np.ndarray:
+        # All `number` votes at once: factor k and example i per vote, then `batch_size` examples
+        # sharing i's value of k, drawn with replacement.
+        k = np.asarray(varying)[rng.integers(len(varying), size=number)]
+        i = rng.integers(len(factors), size=number)
+        offsets = (rng.random((number, batch_size)) * count[k, i][:, None]).astype(np.int64)
+        batch = codes[order[k[:, None], start[k, i][:, None] + offsets]]  # [votes, batch, C]
+        ratios = np.where(active, batch.var(axis=1, ddof=1) / np.where(active, global_variance, 1.0), np.inf)
         table = np.zeros((codes.shape[1], factors.shape[1]), np.int64)
-        for _ in range(count):
-            k = varying[rng.integers(len(varying))]
-            group = members[k][value_of[k][rng.integers(len(factors))]]
-            batch = codes[rng.choice(group, batch_size)]
-            ratios = np.where(active, batch.var(axis=0, ddof=1) / np.where(active, global_variance, 1.0), np.inf)
-            table[np.argmin(ratios), k] += 1
+        np.add.at(table, (np.argmin(ratios, axis=1), k), 1)
         return table
 
     train, evaluation = votes(num_train), votes(num_eval)

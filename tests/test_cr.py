@@ -122,8 +122,10 @@ def _copy(source, target):
 
 
 def _models(count: int, **overrides) -> list[InfoGAN]:
-    """`count` InfoGANs (single device) with identical weights."""
-    config = _cr_config(**overrides)
+    """`count` InfoGANs (single device) with identical weights: the MNIST networks (28x28, fast), 4
+    noise inputs, Cat(3) and 2 continuous codes, CR on."""
+    config = config_lib.Config(noise_dim=4, categorical=(3,), continuous=2, batch_size=8, jit_compile=False)
+    config = dataclasses.replace(config, **overrides)
     built = [InfoGAN(config, tf.distribute.get_strategy()) for _ in range(count)]
     for model in built[1:]:
         for network in ("generator", "discriminator", "cr_classifier"):
@@ -144,7 +146,7 @@ def test_cr_gradient_reaches_g_and_the_classifier_and_nothing_else():
     # One step from the same weights and RNG state with CR (weight 1), without CR, and with CR weight 3.
     with_cr, without, heavy = _models(3, g_steps=1, cr_weight=1.0)
     heavy.config = dataclasses.replace(heavy.config, cr_weight=3.0)
-    images = tf.random.stateless_uniform([8, 64, 64, 1], [1, 2])
+    images = tf.random.stateless_uniform([8, 28, 28, 1], [1, 2])
     classifier_before = _snapshot(with_cr.cr_classifier)
     for model, cr in ((with_cr, True), (without, False), (heavy, True)):
         model.rng.reset_from_seed(7)
@@ -253,7 +255,7 @@ def test_dsprites_npz_as_published_trains_with_the_preset_and_reports_mig_and_fa
     np.testing.assert_array_equal(images[..., 0], imgs * 255)
     np.testing.assert_array_equal(factors, classes[:, 1:])
     np.testing.assert_array_equal(labels, classes[:, 1])
-    overrides = dict(data_path=str(tmp_path / "dsprites.npz"), **{**TINY_CR, "steps": 2, "eval_every": 2})
+    overrides = dict(data_path=str(tmp_path / "dsprites.npz"), **{**TINY_CR, "steps": 2, "eval_every": 2, "g_steps": 1})
     config = config_lib.resolve("npz", overrides, "infogan_cr")
     results = train_and_evaluate(config, str(tmp_path / "run"))
     stored = config_lib.read_workdir_config(str(tmp_path / "run"))

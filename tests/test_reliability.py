@@ -125,9 +125,8 @@ def _float_tensors(workdir) -> dict[str, np.ndarray]:
 def test_kill_9_at_a_random_step_then_resume_equals_the_uninterrupted_run_bit_for_bit(tmp_path):
     flags = ["--deterministic", "--steps=7", "--batch_size=8", "--noise_dim=4", "--continuous=1", "--log_every=1"]
     flags += ["--checkpoint_every=2", "--sample_every=100", "--eval_every=100", "--eval_samples=16"]
-    # With InfoGAN-CR's regulariser from step 3 and spectral normalisation: the classifier, its
-    # optimiser and the power iteration's vectors resume exactly too, before or after CR starts.
-    flags += ["--cr_weight=1", "--cr_start_step=3", "--spectral_norm"]
+    # With InfoGAN-CR's regulariser: the classifier, its optimiser and the pairs' draws resume exactly too.
+    flags += ["--cr_weight=1"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
 
     def command(workdir):
@@ -154,7 +153,7 @@ def test_kill_9_at_a_random_step_then_resume_equals_the_uninterrupted_run_bit_fo
 
     expected, actual = _float_tensors(tmp_path / "whole"), _float_tensors(tmp_path / "killed")
     assert expected.keys() == actual.keys() and len(expected) > 40
-    assert any(name.startswith("cr_classifier/") for name in expected) and any("vector_u" in name for name in expected)
+    assert any(name.startswith("cr_classifier/") for name in expected)
     assert any(name.startswith("cr_optimizer/") for name in expected)
     different = [name for name in expected if not np.array_equal(expected[name], actual[name])]
     assert not different, f"killed at step {kill_at}; differ: {different[:5]}"
