@@ -44,11 +44,16 @@ def _images_to_uint8(images: np.ndarray, where: str) -> np.ndarray:
     return np.round(images * 255.0).astype(np.uint8)
 
 
+def _dsprites_layout(names) -> bool:
+    """Whether an .npz holding the arrays `names` is in dSprites' published layout."""
+    return "images" not in names and {"imgs", "latents_classes"} <= set(names)
+
+
 def is_dsprites_npz(path: str | None) -> bool:
     """Whether `path` is an .npz in dSprites' published layout ('imgs', 'latents_classes')."""
     try:
         with np.load(path, allow_pickle=False) as archive:
-            return "images" not in archive.files and {"imgs", "latents_classes"} <= set(archive.files)
+            return _dsprites_layout(archive.files)
     except (OSError, ValueError, TypeError, zipfile.BadZipFile, EOFError):
         return False
 
@@ -65,7 +70,7 @@ def load_npz(path: str | None):
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = set(archive.files)
-            if is_dsprites_npz(path):
+            if _dsprites_layout(names):
                 # dSprites' own file (dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz): 0/1 pixels, and
                 # the classes of colour (one value), shape, scale, orientation, x and y per image.
                 arrays = {"imgs": archive["imgs"], "latents_classes": archive["latents_classes"]}

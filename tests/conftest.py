@@ -27,6 +27,21 @@ LOGICAL_CPUS = 2
 distribution.split_host_cpu(LOGICAL_CPUS)
 
 
+# A run cut down to 2 fast steps that still checkpoints, evaluates and draws; jit_compile=False:
+# XLA's compile time buys nothing in a few steps (tests/test_performance.py covers it).
+TINY_RUN = dict(
+    steps=2,
+    batch_size=8,
+    log_every=1,
+    checkpoint_every=2,
+    sample_every=2,
+    eval_every=2,
+    eval_samples=16,
+    factor_eval_samples=64,
+    jit_compile=False,
+)
+
+
 def _copy_model_weights(source, target) -> None:
     target.set_weights(source.get_weights())
     for a, b in zip(source.weights, target.weights, strict=True):
@@ -36,18 +51,7 @@ def _copy_model_weights(source, target) -> None:
 @pytest.fixture(scope="session")
 def shapes_config() -> config_lib.Config:
     """The `shapes` preset (dcgan64 64x64x1, Cat(3) + 4 continuous) cut down to 4 fast steps."""
-    return dataclasses.replace(
-        config_lib.PRESETS["shapes"],
-        steps=4,
-        batch_size=8,
-        log_every=2,
-        checkpoint_every=2,
-        sample_every=2,
-        eval_every=2,
-        eval_samples=16,
-        factor_eval_samples=64,
-        jit_compile=False,
-    )
+    return dataclasses.replace(config_lib.PRESETS["shapes"], **{**TINY_RUN, "steps": 4, "log_every": 2})
 
 
 @pytest.fixture

@@ -18,22 +18,12 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from conftest import TINY_RUN  # noqa: E402
+
 from infogan_tf import config as config_lib  # noqa: E402
 from infogan_tf import recipes  # noqa: E402
 from infogan_tf.config import PRESETS, ConfigError  # noqa: E402
 from infogan_tf.train import train_and_evaluate  # noqa: E402
-
-TINY = dict(
-    steps=2,
-    batch_size=8,
-    log_every=1,
-    checkpoint_every=2,
-    sample_every=2,
-    eval_every=2,
-    eval_samples=16,
-    factor_eval_samples=64,
-)
-
 
 # What every chairs download error says: the file, its URL, that the tar or its folder works, and where.
 CHAIRS_DOWNLOAD = (
@@ -43,7 +33,7 @@ CHAIRS_DOWNLOAD = (
 
 
 def _train(tmp: pathlib.Path, dataset: str = "shapes", **overrides):
-    config = dataclasses.replace(PRESETS[dataset], **{**TINY, **overrides})
+    config = dataclasses.replace(PRESETS[dataset], **{**TINY_RUN, **overrides})
     train_and_evaluate(config, str(tmp / "run"))
 
 
@@ -109,7 +99,7 @@ def _bad_tf_config(tmp: pathlib.Path):
 
 
 def _fig1_without_categorical(tmp: pathlib.Path):
-    recipes.fig1(dataclasses.replace(PRESETS["digits"], categorical=(), **TINY), str(tmp / "run"))
+    recipes.fig1(dataclasses.replace(PRESETS["digits"], categorical=(), **TINY_RUN), str(tmp / "run"))
 
 
 # (area, the input, how it is given, the expected start of the message)
@@ -210,7 +200,7 @@ CASES = [
         "--workdir under a file",
         lambda tmp: (
             (tmp / "file").write_text("x"),
-            train_and_evaluate(dataclasses.replace(PRESETS["shapes"], **TINY), str(tmp / "file" / "run")),
+            train_and_evaluate(dataclasses.replace(PRESETS["shapes"], **TINY_RUN), str(tmp / "file" / "run")),
         ),
         "--workdir=",
     ),

@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import TINY_RUN
 
 from infogan_tf import config as config_lib
 from infogan_tf import figures, local_data, losses, models, shapes
@@ -19,18 +20,7 @@ from infogan_tf.latent import LatentSpec
 from infogan_tf.train import InfoGAN, train_and_evaluate
 
 # The InfoGAN-CR preset on shapes, cut down to a few fast steps with CR from step 1.
-TINY_CR = dict(
-    steps=4,
-    batch_size=8,
-    log_every=1,
-    checkpoint_every=2,
-    sample_every=100,
-    eval_every=100,
-    eval_samples=16,
-    factor_eval_samples=64,
-    cr_start_step=1,
-    jit_compile=False,
-)
+TINY_CR = {**TINY_RUN, "steps": 4, "sample_every": 100, "eval_every": 100, "cr_start_step": 1}
 
 
 def _cr_config(**overrides) -> config_lib.Config:

@@ -8,24 +8,14 @@ import pathlib
 
 import numpy as np
 import pytest
+from conftest import TINY_RUN
 from PIL import Image
 
 from infogan_tf import config as config_lib
 from infogan_tf import export, figures, input_pipeline, local_data, recipes
 from infogan_tf.train import train_and_evaluate
 
-# jit_compile=False: XLA's compile time buys nothing in 2-step runs (tests/test_performance.py covers it).
-TINY = dict(
-    steps=2,
-    batch_size=8,
-    log_every=1,
-    checkpoint_every=2,
-    sample_every=2,
-    eval_every=2,
-    eval_samples=64,
-    factor_eval_samples=256,
-    jit_compile=False,
-)
+TINY = {**TINY_RUN, "eval_samples": 64, "factor_eval_samples": 256}
 
 
 def _png(path) -> np.ndarray:
