@@ -1,6 +1,6 @@
 """InfoGAN-CR: pairs, the contrastive regulariser's loss and gradients, spectral normalisation, the
 preset, and training with CR on dSprites' own file. CR's exact resume is in test_reliability's kill -9
-test, CR under MirroredStrategy in test_train's mirrored CLI test."""
+test, CR and SN under MirroredStrategy in test_train's mirrored == single-device step test."""
 
 from __future__ import annotations
 
