@@ -51,7 +51,9 @@ def _copy_model_weights(source, target) -> None:
 @pytest.fixture(scope="session")
 def shapes_config() -> config_lib.Config:
     """The `shapes` preset (dcgan64 64x64x1, Cat(3) + 4 continuous) cut down to 4 fast steps."""
-    return dataclasses.replace(config_lib.PRESETS["shapes"], **{**TINY_RUN, "steps": 4, "log_every": 2})
+    return dataclasses.replace(
+        config_lib.PRESETS["shapes"], **{**TINY_RUN, "steps": 4, "log_every": 2, "sample_every": 4, "eval_every": 4}
+    )
 
 
 @pytest.fixture
