@@ -9,16 +9,18 @@ python train.py --dataset=digits --baseline_workdir=runs/gan   # figures/ show b
 
 from absl import app
 
-from infogan_tf import cli, train
+from infogan_tf import cli
 
 FLAGS = cli.FLAGS
 
 
 def main(argv):
     del argv
-    cli.exit_on_user_error(
-        lambda: train.train_and_evaluate(cli.config_from_flags(), FLAGS.workdir or f"runs/{FLAGS.dataset}")
-    )
+    config = cli.exit_on_user_error(cli.config_from_flags)
+    # TensorFlow is imported after the flags are checked: a mistyped flag is answered in a second, not ten.
+    from infogan_tf import train
+
+    cli.exit_on_user_error(lambda: train.train_and_evaluate(config, FLAGS.workdir or f"runs/{FLAGS.dataset}"))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import dataclasses
 from absl import flags, logging
 
 from infogan_tf import config as config_lib
-from infogan_tf.train import TrainingDiverged
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("dataset", "digits", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
@@ -74,10 +73,10 @@ def config_from_flags(dataset: str | None = None) -> config_lib.Config:
 
 
 def exit_on_user_error(function):
-    """Runs `function()`; a ConfigError or TrainingDiverged becomes its one-line message and exit
-    status 1 (no traceback: the message says what to do)."""
+    """Runs `function()`; a ReportedError (a ConfigError, TrainingDiverged) becomes its one-line message and
+    exit status 1 (no traceback: the message says what to do)."""
     try:
         return function()
-    except (config_lib.ConfigError, TrainingDiverged) as error:
+    except config_lib.ReportedError as error:
         logging.error("%s", error)
         raise SystemExit(f"error: {error}") from None

@@ -19,7 +19,11 @@ BN_STATISTICS = ("real", "all")
 WEIGHT_INIT = ("keras", "dcgan")
 
 
-class ConfigError(ValueError):
+class ReportedError(Exception):
+    """An error whose message says what to do: the command-line tools print it in one line, no traceback."""
+
+
+class ConfigError(ReportedError, ValueError):
     """A user-caused configuration problem; the message names the flag or file."""
 
 

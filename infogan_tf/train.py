@@ -35,7 +35,7 @@ from infogan_tf.models import build_cr_classifier, build_models
 TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(config_lib.ReportedError, RuntimeError):
     """A loss or weight became NaN or infinite; nothing was saved after the last finite step."""
 
 
