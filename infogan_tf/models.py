@@ -23,9 +23,8 @@ Four architectures:
   D = conv4x4 32-32-64-64 s2 and FC128, lReLU 0.2, no batch norm; D head FC1, Q = FC128-lReLU ->
   code means. Its contrastive-regulariser classifier is `ContrastiveClassifier`.
 
-`spectral_norm=True` wraps every D/Q kernel in Keras' `SpectralNormalization` (Miyato et al. 2018),
-which, in a training call, does one power iteration and writes W / sigma(W) back into the kernel
-before using it: the weights stay normalised and the gradient does not pass through sigma.
+`spectral_norm=True` wraps every D/Q kernel in `SpectralNorm` (Miyato et al. 2018): the layer uses
+W / sigma(W), sigma from one power iteration per call, and the gradient passes through sigma.
 """
 
 from __future__ import annotations
@@ -133,9 +132,66 @@ def _batch_norm(sync: bool, name: str) -> BatchNormalization:
     return BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, synchronized=sync, name=name)
 
 
+class SpectralNorm(layers.Wrapper):
+    """A Dense or Conv2D layer whose kernel W is used as W / sigma(W) (Miyato et al. 2018, as InfoGAN-CR's
+    and Miyato's code): W itself is the trained variable and the gradient flows through sigma.
+
+    sigma comes from one power iteration per call from `vector_u`, which a training call stores. Keras'
+    `SpectralNormalization` instead writes W / sigma back into W, without a gradient through sigma; with
+    InfoGAN-CR's learning rates that collapsed Q's kernels towards rank one here (BUILD_NOTES.md).
+    """
+
+    def __init__(self, layer, **kwargs):
+        if not isinstance(layer, (layers.Dense, layers.Conv2D)):
+            raise TypeError(f"SpectralNorm wraps a Dense or Conv2D layer, not {type(layer).__name__}.")
+        super().__init__(layer, **kwargs)
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.vector_u = self.add_weight(
+            shape=(1, self.layer.kernel.shape[-1]),
+            initializer=keras.initializers.RandomNormal(),
+            trainable=False,
+            name="vector_u",
+        )
+
+    def normalized_kernel(self, training=False):
+        """W / sigma(W), sigma from one power iteration (stored in `vector_u` if `training`)."""
+        kernel = self.layer.kernel
+        matrix = keras.ops.reshape(kernel, (-1, kernel.shape[-1]))
+        v = keras.ops.normalize(keras.ops.matmul(self.vector_u.value, keras.ops.transpose(matrix)), axis=-1)
+        u = keras.ops.normalize(keras.ops.matmul(v, matrix), axis=-1)
+        u, v = keras.ops.stop_gradient(u), keras.ops.stop_gradient(v)
+        if training:
+            self.vector_u.assign(u)
+        sigma = keras.ops.sum(keras.ops.matmul(v, matrix) * u)
+        return kernel / sigma
+
+    def call(self, inputs, training=False):
+        layer = self.layer
+        kernel = keras.ops.cast(self.normalized_kernel(training), self.compute_dtype)
+        if isinstance(layer, layers.Conv2D):
+            outputs = keras.ops.conv(
+                inputs,
+                kernel,
+                strides=layer.strides,
+                padding=layer.padding,
+                data_format=layer.data_format,
+                dilation_rate=layer.dilation_rate,
+            )
+        else:
+            outputs = keras.ops.matmul(inputs, kernel)
+        if layer.use_bias:
+            outputs = outputs + keras.ops.cast(layer.bias, self.compute_dtype)
+        return layer.activation(outputs) if layer.activation is not None else outputs
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+
 def _spectral_norm(layer, enabled: bool, **kwargs):
-    """`layer` inside Keras' SpectralNormalization (one power iteration per training call) if `enabled`."""
-    return layers.SpectralNormalization(layer, name=layer.name, **kwargs) if enabled else layer
+    """`layer` inside `SpectralNorm` if `enabled`."""
+    return SpectralNorm(layer, name=layer.name, **kwargs) if enabled else layer
 
 
 class Generator(keras.Model):
