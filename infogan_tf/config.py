@@ -61,7 +61,8 @@ class Config:
     # G updates per D/Q update, each on the step's same latents (1: the original InfoGAN code;
     # InfoGAN-CR's code runs G's update twice).
     g_steps: int = 1
-    # Spectral normalisation (Keras' SpectralNormalization) of every D/Q kernel, as InfoGAN-CR's D.
+    # Spectral normalisation (models.SpectralNorm: W / sigma(W), the gradient through sigma) of every D/Q
+    # kernel, as InfoGAN-CR's D.
     spectral_norm: bool = False
     # InfoGAN-CR's contrastive regulariser (Lin et al. 2020): a classifier told which code a pair of
     # generated images shares, which G helps; weight 0 = off. It joins at `cr_start_step` (the
