@@ -183,7 +183,7 @@ class SpectralNorm(layers.Wrapper):
             outputs = keras.ops.matmul(inputs, kernel)
         if layer.use_bias:
             outputs = outputs + keras.ops.cast(layer.bias, self.compute_dtype)
-        return layer.activation(outputs) if layer.activation is not None else outputs
+        return layer.activation(outputs)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)

@@ -266,8 +266,10 @@ def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
     cat_logits = np.split(q["cat_logits"].numpy(), np.cumsum(config.categorical)[:-1], axis=1) if n_cat else []
     codes = np.concatenate([np.argmax(part, axis=1)[:, None] for part in cat_logits] + [q["cont_mean"]], axis=1)
     assert codes.shape == (8, n_cat + config.continuous) and config.continuous > 0
-    # Q reads each render: a Q that ignored its input would give the 8 different renders one value.
-    assert np.all(codes[:, n_cat:].std(axis=0) > 1e-4)
+    # Q reads each render: a Q that ignored its input would give the 8 different renders one value
+    # (to the bit; inference has no batch statistics). After 2 steps Q's outputs differ only in the
+    # 4th significant digit, so the test asks for different values, not for a spread.
+    assert all(len(np.unique(column)) > 1 for column in codes[:, n_cat:].T), codes
     assert evaluation["mig"] == pytest.approx(evaluate.mig(codes, factors), abs=1e-9)
     assert evaluation["factor_vae"] == evaluate.factor_vae(codes, factors, np.random.default_rng(config.seed))
     assert (workdir / "figures" / "info_lb.png").exists() and (workdir / "figures" / "traversals.png").exists()
