@@ -56,6 +56,12 @@ flags.DEFINE_integer("eval_samples", None, "Fresh samples for the information bo
 flags.DEFINE_integer("factor_eval_samples", None, "Real images with factors for MIG and FactorVAE.")
 flags.DEFINE_boolean("deterministic", None, "Op determinism and fixed seeds.")
 flags.DEFINE_string(
+    "keep_best",
+    None,
+    f"Keep the checkpoint of the evaluation with the highest value of this eval.json entry "
+    f"({', '.join(config_lib.KEEP_BEST)}) in <workdir>/checkpoints/best/.",
+)
+flags.DEFINE_string(
     "baseline_workdir", None, "Workdir of a lambda = 0 run whose curves the figures/ of this run show beside its own."
 )
 

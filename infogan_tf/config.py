@@ -16,6 +16,8 @@ STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 MIXED_PRECISION = ("auto", "none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
 BN_STATISTICS = ("real", "all")
+# eval.json values `--keep_best` can keep the best checkpoint by (higher is better for each).
+KEEP_BEST = ("mig", "factor_vae", "categorical_accuracy", "info_lb")
 WEIGHT_INIT = ("keras", "dcgan")
 
 
@@ -87,6 +89,9 @@ class Config:
     sample_every: int = 1000
     eval_every: int = 1000
     eval_samples: int = 1024  # fresh samples for the information bound in eval.json.
+    # An eval.json value (`KEEP_BEST`): the checkpoint of the evaluation where it is highest is kept in
+    # checkpoints/best/ (with that evaluation in best.json), out of the rotation; "" = off.
+    keep_best: str = ""
     # Real images with ground-truth factors for MIG and FactorVAE: disentanglement_lib's 10,000
     # (MIG's num_train, FactorVAE's num_variance_estimate).
     factor_eval_samples: int = 10_000
@@ -343,6 +348,10 @@ def validate(config: Config) -> None:
         ),
         (config.logical_cpus >= 0, "--logical_cpus must be zero (off) or a device count."),
         (config.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}."),
+        (
+            config.keep_best in ("",) + KEEP_BEST,
+            f"--keep_best={config.keep_best!r} must be one of {', '.join(KEEP_BEST)} (an eval.json value), or unset.",
+        ),
         (config.eval_samples > 0, f"--eval_samples={config.eval_samples} must be a positive number of samples."),
         (
             config.factor_eval_samples > 1,

@@ -264,6 +264,45 @@ class InfoGAN:
         return None
 
 
+class BestCheckpoint:
+    """`--keep_best`: a copy of the checkpoint of the evaluation where `metric` was highest, in
+    `checkpoints/best/` with that evaluation in `best.json`, out of the rotation of the latest three.
+    The record survives a resume: a resumed run keeps the best of all its evaluations."""
+
+    def __init__(self, checkpoint_dir: str, metric: str):
+        self.directory = os.path.join(checkpoint_dir, "best")
+        self.metric = metric
+        self.value, self.step = -math.inf, None
+        record = os.path.join(self.directory, "best.json")
+        if os.path.isfile(record):
+            with open(record) as f:
+                stored = json.load(f)
+            if stored.get("keep_best") == metric:  # another metric's record is replaced by the next evaluation
+                self.value, self.step = stored[metric], stored["step"]
+
+    def offer(self, results: dict, saved: str) -> None:
+        """Keeps `saved` (the checkpoint written at `results`' step) if `results[metric]` is a new best."""
+        value = results[self.metric]
+        if not value > self.value:  # NaN is never the best
+            return
+        os.makedirs(self.directory, exist_ok=True)
+        name = os.path.basename(saved)
+        kept = os.path.join(self.directory, name + ".")
+        previous = [p for p in glob.glob(os.path.join(self.directory, "ckpt-*")) if not p.startswith(kept)]
+        for path in glob.glob(saved + ".*"):
+            shutil.copy2(path, self.directory)
+        tf.compat.v1.train.update_checkpoint_state(self.directory, name, all_model_checkpoint_paths=[name])
+        write_json(os.path.join(self.directory, "best.json"), {"keep_best": self.metric, **results})
+        for path in previous:
+            os.remove(path)
+        self.value, self.step = value, results["step"]
+        logging.info("Best %s so far (%.4f) at step %d: kept as %s.", self.metric, value, self.step, self.path)
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.directory, f"ckpt-{self.step}")
+
+
 def _format_duration(seconds: float) -> str:
     seconds = int(seconds)
     return (
@@ -291,6 +330,20 @@ def _check_finite(model: InfoGAN, values: dict[str, float], at: int, manager: tf
     bad = model.first_non_finite_weight()
     if bad:
         raise TrainingDiverged(f"weight {bad} became non-finite by step {at}; training stopped, {kept}; {advice}.")
+
+
+def _check_keep_best(config: config_lib.Config, labelled, with_factors) -> None:
+    """ConfigError unless the evaluation will report `--keep_best`'s value for this data."""
+    available = {"info_lb": True, "categorical_accuracy": labelled is not None}
+    available.update(mig=with_factors is not None, factor_vae=with_factors is not None)
+    if config.keep_best and not available[config.keep_best]:
+        reason = (
+            "labels and a categorical code" if config.keep_best == "categorical_accuracy" else "ground-truth factors"
+        )
+        raise config_lib.ConfigError(
+            f"--keep_best={config.keep_best} needs {reason}, which --dataset={config.dataset} with these codes "
+            f"does not give; choose --keep_best from {', '.join(k for k, ok in available.items() if ok)}."
+        )
 
 
 def _restore(checkpoint: tf.train.Checkpoint, directory: str) -> str | None:
@@ -376,7 +429,12 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         config_lib.check_workdir(config, workdir)
     model = InfoGAN(config, strategy)
     dataset = input_pipeline.train_dataset(config)  # data errors, too, come before anything is written
+    labelled, with_factors, factor_names = None, None, None
     if chief:
+        labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
+        with_factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
+        factor_names = input_pipeline.factor_names(config)
+        _check_keep_best(config, labelled if model.spec.categorical else None, with_factors)
         config_lib.write_or_check(config, workdir)
         for sub in ("checkpoints", "samples", "tensorboard"):
             os.makedirs(os.path.join(workdir, sub), exist_ok=True)
@@ -410,11 +468,9 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
     if chief:
         writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-        labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
-        with_factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
-        factor_names = input_pipeline.factor_names(config)
     else:
-        writer, labelled, with_factors, factor_names = tf.summary.create_noop_writer(), None, None, None
+        writer = tf.summary.create_noop_writer()
+    best = BestCheckpoint(checkpoint_dir, config.keep_best) if chief and config.keep_best else None
 
     def every(cadence: int, at: int) -> bool:
         return at % cadence == 0 or at == config.steps
@@ -525,11 +581,14 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
                     _format_duration(eta),
                 )
                 last_time, last_step = now, at
-            if every(config.checkpoint_every, at):
+            # With --keep_best every evaluated step is saved too, so its checkpoint can be kept.
+            if every(config.checkpoint_every, at) or (config.keep_best and every(config.eval_every, at)):
                 manager.save(checkpoint_number=at)
             # The evaluation first: the traversal figure names each code after eval.json's factors.
             if chief_every(config.eval_every, at):
                 results = write_eval(at)
+                if best:
+                    best.offer(results, manager.latest_checkpoint)
             if chief_every(config.sample_every, at):
                 write_samples(at)
     writer.flush()
@@ -540,6 +599,15 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     logging.info("Weights at step %d: fingerprint %s.", int(step), model.fingerprint())
     if chief and results and not stopped_by:
         logging.info("%s", summary_line(results, entropies, workdir))
+    if best and best.step is not None:
+        logging.info(
+            "The best %s, %.4f at step %d, is kept: python export.py --workdir=%s --checkpoint=%s",
+            best.metric,
+            best.value,
+            best.step,
+            workdir,
+            best.path,
+        )
     outcome = {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
     if stopped_by:
         outcome["stopped_by"] = stopped_by

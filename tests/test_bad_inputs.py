@@ -137,6 +137,13 @@ CASES = [
         "--preset=infogan_cr is for 64x64 single-channel images",
     ),
     ("flags", "--preset=infogan", lambda tmp: config_lib.resolve("shapes", {}, "infogan"), "--preset='infogan' is not"),
+    ("flags", "--keep_best=fid", _flags(keep_best="fid"), "--keep_best='fid' must be one of"),
+    (
+        "flags",
+        "--keep_best=mig --dataset=digits",
+        lambda tmp: _train(tmp, "digits", keep_best="mig"),
+        "--keep_best=mig needs ground-truth factors",
+    ),
     ("flags", "--log_every=0", _flags(log_every=0), "--log_every must be a positive step count"),
     ("flags", "--eval_every=-5", _flags(eval_every=-5), "--eval_every must be a positive step count"),
     ("flags", "--eval_samples=0", _flags(eval_samples=0), "--eval_samples=0 must be a positive number"),

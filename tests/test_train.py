@@ -228,7 +228,7 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     assert result["eval/info_lb"] == pytest.approx(evaluation["info_lb"])
 
     # Resume with more steps: steps 2 and 4 are kept as written, 6 is appended.
-    train_and_evaluate(dataclasses.replace(config, steps=6), workdir)
+    train_and_evaluate(dataclasses.replace(config, steps=5), workdir)
     resumed = _read_metrics(workdir)
     steps = [row["step"] for row in resumed]
     assert steps == sorted(set(steps)) and steps[-1] == 6
@@ -244,6 +244,48 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
         train_and_evaluate(dataclasses.replace(config, steps=8, categorical=(4,)), workdir)
     assert (tmp_path / "w" / "config.json").read_text() == config_json
     assert [row["step"] for row in _read_metrics(workdir)] == [2, 4, 6]
+
+
+def test_keep_best_keeps_the_best_evaluation_out_of_the_rotation_and_across_a_resume(
+    shapes_config, tmp_path, monkeypatch
+):
+    # L_I as scripted per evaluation (the real evaluation runs; only its total is replaced). The best is
+    # step 1: not a --checkpoint_every=2 step, rotated out of checkpoints/ (the latest 3), and not beaten
+    # after the resume.
+    scripted = iter([0.5, 0.1, 0.2, 0.3, 0.4])
+    real_info_bound = evaluate.info_bound
+    monkeypatch.setattr(evaluate, "info_bound", lambda *a, **k: {**real_info_bound(*a, **k), "info_lb": next(scripted)})
+    workdir = str(tmp_path / "w")
+    config = dataclasses.replace(
+        shapes_config, steps=3, keep_best="info_lb", eval_every=1, checkpoint_every=2, sample_every=3
+    )
+    train_and_evaluate(config, workdir)
+    train_and_evaluate(dataclasses.replace(config, steps=5), workdir)
+    assert next(scripted, None) is None  # one evaluation per step
+
+    checkpoints = os.path.join(workdir, "checkpoints")
+    assert sorted(os.path.basename(p) for p in glob.glob(os.path.join(checkpoints, "ckpt-*.index"))) == [
+        "ckpt-3.index",
+        "ckpt-4.index",
+        "ckpt-5.index",
+    ]
+    best_dir = os.path.join(checkpoints, "best")
+    with open(os.path.join(best_dir, "best.json")) as f:
+        record = json.load(f)
+    assert (record["keep_best"], record["step"], record["info_lb"]) == ("info_lb", 1, 0.5)
+    assert "mig" in record and "info_lb/cat0" in record  # the whole evaluation of that step
+    kept = os.path.join(best_dir, "ckpt-1")
+    assert tf.train.latest_checkpoint(best_dir) == kept
+    assert {os.path.basename(p) for p in glob.glob(os.path.join(best_dir, "ckpt-*"))} == {
+        "ckpt-1.index",
+        "ckpt-1.data-00000-of-00001",
+    }
+    assert tf.train.load_variable(kept, "step/.ATTRIBUTES/VARIABLE_VALUE") == 1
+    # export.py takes it as --checkpoint; its weights are step 1's, not the latest's.
+    _, best_generator, _, path = export.restore(workdir, kept)
+    _, latest_generator, _, latest = export.restore(workdir)
+    assert path == kept and latest.endswith("ckpt-5")
+    assert not np.array_equal(best_generator.weights[0].numpy(), latest_generator.weights[0].numpy())
 
 
 def test_xla_step_trains(mnist_config):
