@@ -228,7 +228,7 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     assert result["eval/info_lb"] == pytest.approx(evaluation["info_lb"])
 
     # Resume with more steps: steps 2 and 4 are kept as written, 6 is appended.
-    train_and_evaluate(dataclasses.replace(config, steps=5), workdir)
+    train_and_evaluate(dataclasses.replace(config, steps=6), workdir)
     resumed = _read_metrics(workdir)
     steps = [row["step"] for row in resumed]
     assert steps == sorted(set(steps)) and steps[-1] == 6
