@@ -334,8 +334,12 @@ def _check_finite(model: InfoGAN, values: dict[str, float], at: int, manager: tf
 
 def _check_keep_best(config: config_lib.Config, labelled, with_factors) -> None:
     """ConfigError unless the evaluation will report `--keep_best`'s value for this data."""
-    available = {"info_lb": True, "categorical_accuracy": labelled is not None}
-    available.update(mig=with_factors is not None, factor_vae=with_factors is not None)
+    available = {
+        "info_lb": True,
+        "categorical_accuracy": labelled is not None,
+        "mig": with_factors is not None,
+        "factor_vae": with_factors is not None,
+    }
     if config.keep_best and not available[config.keep_best]:
         reason = (
             "labels and a categorical code" if config.keep_best == "categorical_accuracy" else "ground-truth factors"
@@ -431,10 +435,11 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     dataset = input_pipeline.train_dataset(config)  # data errors, too, come before anything is written
     labelled, with_factors, factor_names = None, None, None
     if chief:
-        labelled = input_pipeline.labelled_eval_set(config, config.eval_samples)
+        # Labels are only scored against a categorical code.
+        labelled = input_pipeline.labelled_eval_set(config, config.eval_samples) if model.spec.categorical else None
         with_factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
         factor_names = input_pipeline.factor_names(config)
-        _check_keep_best(config, labelled if model.spec.categorical else None, with_factors)
+        _check_keep_best(config, labelled, with_factors)
         config_lib.write_or_check(config, workdir)
         for sub in ("checkpoints", "samples", "tensorboard"):
             os.makedirs(os.path.join(workdir, sub), exist_ok=True)
@@ -498,7 +503,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         if spec.continuous and config.image_shape[-1] == 1:
             rng = tf.random.Generator.from_seed(config.seed + 5)
             results.update(evaluate.traversal_correlations(model.generator, spec, rng))
-        if labelled is not None and spec.categorical:
+        if labelled is not None:
             results.update(evaluate.categorical_accuracy(model.discriminator, spec, *labelled))
         if with_factors is not None:
             results.update(
