@@ -3,6 +3,7 @@
 python reproduce.py --recipe=fig1                      # Fig. 1 + unsupervised accuracy on real digits
 python reproduce.py --recipe=fig1 --dataset=mnist      # the same on MNIST, where TFDS can download
 python reproduce.py --recipe=seeds --seeds=0,1,2       # MIG / FactorVAE on shapes over 3 seeds
+python reproduce.py --recipe=seeds --parallel=2        # the same, two seeds at a time, one per core
 python reproduce.py --recipe=select --seeds=0,1,2,3,4  # the most central of 5 digits runs, exported
 python reproduce.py --recipe=select --workdirs=A,B,C   # the same among finished runs, training none
 
@@ -22,6 +23,13 @@ flags.DEFINE_enum("recipe", None, ["fig1", "seeds", "select"], "What to reproduc
 flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds for --recipe=seeds and select.")
 flags.DEFINE_string("docs_dir", None, "Also copy the recipe's figures here (e.g. docs).")
 flags.DEFINE_list("workdirs", None, "--recipe=select among these finished runs instead of training --seeds.")
+flags.DEFINE_integer(
+    "parallel",
+    1,
+    "--recipe=seeds and select: train this many seeds at once, each in a process of its own on its own share "
+    "of the CPU cores, its log in <workdir>/seed<N>.log (a small model gains: two runs on one core each train "
+    "1.38x the images/s of one on both). 1: one after another in this process.",
+)
 flags.DEFINE_boolean("export", True, "--recipe=select: export the chosen run (as export.py does).")
 
 # The dataset when --dataset is not given: fig1 and select on real handwritten digits that need no download.
@@ -47,8 +55,10 @@ def main(argv):
         except ValueError:
             raise ConfigError(f"--seeds={','.join(FLAGS.seeds)} must be integers, e.g. 0,1,2.") from None
         if FLAGS.recipe == "select":
-            return recipes.select(config, seed_list, workdir, FLAGS.workdirs, export=FLAGS.export)
-        return recipes.seeds(config, seed_list, workdir, FLAGS.docs_dir)
+            return recipes.select(
+                config, seed_list, workdir, FLAGS.workdirs, export=FLAGS.export, parallel=FLAGS.parallel
+            )
+        return recipes.seeds(config, seed_list, workdir, FLAGS.docs_dir, parallel=FLAGS.parallel)
 
     try:
         results = cli.exit_on_user_error(run)

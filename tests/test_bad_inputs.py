@@ -409,6 +409,12 @@ CASES = [
         lambda tmp: recipes.seeds(PRESETS["shapes"], [], str(tmp / "run")),
         "--seeds needs at least one seed",
     ),
+    (
+        "recipes",
+        "reproduce.py --recipe=seeds --parallel=0",
+        lambda tmp: recipes.seeds(PRESETS["shapes"], [0, 1], str(tmp / "run"), parallel=0),
+        "--parallel=0 must be between 1 and",
+    ),
 ]
 
 

@@ -5,6 +5,9 @@ import json
 import math
 import os
 import pathlib
+import signal
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -140,3 +143,62 @@ def test_seeds_recipe_aggregates_every_seed(tmp_path, monkeypatch):
     assert "| 0.200 ± 0.100 | 0.600 ± 0.100 |" in table and "InfoGAN-CR (published, dSprites) | 0.37 | 0.88 |" in table
     without_factors = {**results, "metrics": {"categorical_accuracy": results["metrics"]["mig"]}}
     assert "published" not in recipes.seeds_table(without_factors)
+
+
+def test_side_by_side_runs_train_each_in_its_own_process_on_its_own_cores(tmp_path):
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        pytest.skip("needs two CPU cores")
+    base = dataclasses.replace(config_lib.PRESETS["digits"], **TINY)
+    runs = {str(tmp_path / f"seed{seed}"): dataclasses.replace(base, seed=seed) for seed in (0, 1)}
+    results = recipes._train_all(runs, parallel=2)  # what --recipe=seeds/select --parallel=2 train with
+    for (workdir, config), share in zip(runs.items(), np.array_split(cores, 2), strict=True):
+        # The run's own process reports the cores it may use: its share, not the machine's.
+        log = pathlib.Path(workdir + ".log").read_text()
+        assert f"Training {workdir} on CPU cores {[int(core) for core in share]}." in log, log[-2000:]
+        written = config_lib.Config.from_json(pathlib.Path(workdir, "config.json").read_text())
+        assert dataclasses.replace(written, mixed_precision="auto") == config  # "auto" is written resolved
+        evaluation = json.loads(pathlib.Path(workdir, "eval.json").read_text())
+        assert evaluation["step"] == base.steps
+        assert results[workdir]["categorical_accuracy"] == evaluation["categorical_accuracy"]
+        assert results[workdir]["train_seconds"] > 0
+
+
+def _fake_children(monkeypatch, code):
+    """Runs `code` (with `workdir` = its run's workdir) as each side-by-side run's process instead of training."""
+    monkeypatch.setattr(recipes, "_CHILD", "import sys; workdir = sys.argv[2]; {cores}; " + code)
+
+
+def test_side_by_side_runs_that_fail_are_named_with_their_logs_last_line(tmp_path, monkeypatch):
+    _fake_children(monkeypatch, "print('ran'); print('ValueError: bad ' + workdir[-5:]); sys.exit(1)")
+    runs = {str(tmp_path / name): config_lib.PRESETS["shapes"] for name in ("seed0", "seed1", "seed2")}
+    with pytest.raises(RuntimeError, match="3 of the runs failed") as failure:
+        recipes._train_all(runs, parallel=2)
+    for name in ("seed0", "seed1", "seed2"):
+        assert f"{tmp_path / name}.log ends: ValueError: bad {name}" in str(failure.value)
+    with pytest.raises(config_lib.ConfigError, match="--parallel=0 must be between 1 and"):
+        recipes._train_all(runs, parallel=0)
+
+
+def test_a_signal_stops_the_side_by_side_runs_and_raises_interrupted(tmp_path, monkeypatch):
+    # Each run writes <workdir>.ready once its SIGTERM handler is set, then exits _STOPPED on SIGTERM.
+    _fake_children(
+        monkeypatch,
+        "import signal, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(3)); "
+        "open(workdir + '.ready', 'w').close(); time.sleep(60)",
+    )
+    runs = {str(tmp_path / name): config_lib.PRESETS["shapes"] for name in ("seed0", "seed1", "seed2")}
+
+    def signal_once_both_run():
+        while not all((tmp_path / f"seed{seed}.ready").exists() for seed in (0, 1)):
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = signal.getsignal(signal.SIGTERM)
+    threading.Thread(target=signal_once_both_run, daemon=True).start()
+    start = time.time()
+    with pytest.raises(recipes.Interrupted, match="SIGTERM stopped the runs"):
+        recipes._train_all(runs, parallel=2)
+    assert time.time() - start < 30  # passed on at once, not after the runs' 60 s
+    assert not (tmp_path / "seed2.ready").exists()  # no run is started after the signal
+    assert signal.getsignal(signal.SIGTERM) is before  # the recipe's handler is gone again
