@@ -83,7 +83,8 @@ def _train_all(runs: dict[str, config_lib.Config], parallel: int = 1) -> dict[st
     of its own pinned to an equal share of this process's CPU cores, its log in `<workdir>.log`. Small
     models leave a second core half idle (issue 17: two runs on one core each trained 1.38x the images/s
     of one run on both). A signal is passed on to the runs, which save a checkpoint; then `Interrupted`."""
-    cores = sorted(os.sched_getaffinity(0))
+    # Where a platform cannot pin a process to cores (no sched_getaffinity, e.g. macOS), only 1 is offered.
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     if not 1 <= parallel <= len(cores):
         raise config_lib.ConfigError(
             f"--parallel={parallel} must be between 1 and {len(cores)}, the CPU cores this process may use; "
