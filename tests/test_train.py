@@ -20,10 +20,10 @@ from infogan_tf import config as config_lib
 from infogan_tf import evaluate, export, input_pipeline, performance
 from infogan_tf.train import InfoGAN, summary_line, train_and_evaluate
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers"))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "helpers"))
 from same_update import assert_same_update  # noqa: E402
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEVICES = ["/cpu:0", "/cpu:1"]
 
 

@@ -7,7 +7,8 @@ import numpy as np
 def assert_same_update(name: str, trainable: bool, actual, expected, initial) -> float:
     """Asserts `actual` is `expected` (both after one step from `initial`); returns the largest update.
 
-    BatchNorm's moving statistics (not trainable) are all-reduced batch moments and must agree to 1e-6.
+    Variables that are not trained (BatchNorm's moving statistics, all-reduced batch moments; spectral
+    norm's power-iteration vector) must agree to 1e-6.
     Trainable weights are compared by the error of their whole update, not weight by weight: summed in
     another order, a pre-activation within rounding of 0 can land on the other side of a ReLU, which
     changes one example's gradient through that one unit. Seen once in CI: 144 of fc2's 6.4M weights,
