@@ -52,6 +52,9 @@ class Config:
     # sees in training, 2/3 of them fake (the original code and most ports). Training is the same.
     bn_statistics: str = "real"
     architecture: str = "mnist"
+    # Whether D and Q batch-normalise (every conv but the first, the shared FC and Q's own layer);
+    # None = the architecture's choice (all but `infogan_cr`, whose D has spectral norm instead).
+    d_batch_norm: bool | None = None
     # Kernel initialisation: Keras' default (Glorot uniform) or DCGAN's N(0, 0.02) (the original code's).
     weight_init: str = "keras"
     image_shape: tuple[int, int, int] = (28, 28, 1)
@@ -116,6 +119,7 @@ class Config:
             "q_std": self.q_std,
             "q_hidden": self.q_hidden,
             "architecture": self.architecture,
+            "d_batch_norm": self.d_batch_norm,
             "spectral_norm": self.spectral_norm,
             "image_shape": list(self.image_shape),
         }

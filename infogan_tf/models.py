@@ -76,7 +76,7 @@ _ARCH = {
         "d_fc": 1024,
     },
     # act_first: activation, then batch norm (their op order); g_leaky: G's deconvs use lReLU;
-    # leaky: the lReLU slope; d_bn: whether D and Q batch-normalise.
+    # leaky: the lReLU slope; d_bn: whether D and Q batch-normalise (`Config.d_batch_norm` overrides).
     "infogan_cr": {
         "g_fc": 128,
         "g_start": (4, 64),
@@ -273,6 +273,7 @@ class Discriminator(keras.Model):
         weight_init="keras",
         q_hidden: int = 128,
         spectral_norm: bool = False,
+        batch_norm: bool | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -282,7 +283,7 @@ class Discriminator(keras.Model):
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
         self.slope = arch.get("leaky", LEAKY_SLOPE)
-        self.has_bn = arch.get("d_bn", True)
+        self.has_bn = arch.get("d_bn", True) if batch_norm is None else batch_norm
         self.num_convs = len(arch["d_conv"])
         for i, (filters, stride) in enumerate(arch["d_conv"]):
             conv = layers.Conv2D(
@@ -434,6 +435,7 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
         weight_init=config.weight_init,
         q_hidden=config.q_hidden,
         spectral_norm=config.spectral_norm,
+        batch_norm=config.d_batch_norm,
         name="discriminator",
     )
     # Subclassed models get their variables from a first call, not from build(shape).

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from infogan_tf import config as config_lib
 from infogan_tf import losses, models
 from infogan_tf.config import PRESETS
 from infogan_tf.latent import LatentSpec
@@ -417,3 +419,29 @@ def test_dcgan_weight_init_draws_kernels_from_normal_002(mnist_config):
     assert np.std(keras_g.fc1.kernel.numpy()) == pytest.approx((2 / 1098) ** 0.5, rel=0.03)
     for layer in (dcgan_g.to_image, dcgan_d.conv0, dcgan_d.fc, dcgan_d.q_head):
         assert np.std(layer.kernel.numpy()) == pytest.approx(0.02, rel=0.1), layer.name
+
+
+@pytest.mark.parametrize("preset, architecture_has_bn", [("", True), ("infogan_cr", False)])
+def test_d_batch_norm_overrides_the_architectures_choice(preset, architecture_has_bn):
+    """--d_batch_norm: unset keeps the architecture's D (BN for dcgan64, none for InfoGAN-CR's);
+    off leaves no BN and a Q whose reading of an image does not depend on the rest of the batch."""
+    base = config_lib.resolve("shapes", {}, preset)
+    images = _images(base, batch=6)
+    for setting in (None, True, False):
+        # Without spectral norm, whose power iteration would change the kernels between the calls below.
+        config = dataclasses.replace(base, d_batch_norm=setting, spectral_norm=False)
+        _, discriminator = models.build_models(config)
+        has_bn = architecture_has_bn if setting is None else setting
+        bn_layers = [layer for layer in discriminator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+        # dcgan64: two of the three convs, the shared FC and Q's FC; infogan_cr: three of four convs, FC, Q's FC.
+        assert len(bn_layers) == ((4 if preset == "" else 5) if has_bn else 0)
+        body = {v.path for v in discriminator.body_variables}
+        assert any("bn" in path for path in body) == has_bn
+        # Training mode normalises with the batch's own moments: the first image's Q outputs change
+        # with the images beside it exactly when there is BN.
+        alone = discriminator(images[:1], training=True)["cont_mean"]
+        in_batch = discriminator(images, training=True)["cont_mean"][:1]
+        differ = float(np.max(np.abs(_numpy(alone) - _numpy(in_batch))))
+        assert (differ > 1e-3) if has_bn else (differ < 1e-5), (setting, differ)
+    # The checkpoint's variables differ, so a workdir of one does not resume as the other.
+    assert dataclasses.replace(base, d_batch_norm=False).latent_fields != base.latent_fields
