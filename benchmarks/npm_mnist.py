@@ -94,13 +94,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="`mnist` only: the shuffle before the split")
     args = parser.parse_args()
     if os.path.isdir(os.path.join(args.package_dir, "data")):
-        (train_images, train_labels), (test_images, test_labels) = read_idx_package(args.package_dir)
+        splits = read_idx_package(args.package_dir)
     else:
-        (train_images, train_labels), (test_images, test_labels) = split(
-            *read_package(args.package_dir), args.test, args.seed
-        )
+        splits = split(*read_package(args.package_dir), args.test, args.seed)
     os.makedirs(args.out_dir, exist_ok=True)
-    for name, images, labels in (("train", train_images, train_labels), ("test", test_images, test_labels)):
+    for name, (images, labels) in zip(("train", "test"), splits, strict=True):
         path = os.path.join(args.out_dir, f"{name}.npz")
         np.savez(path, images=images, labels=labels)
         print(f"{path}: {len(images)} digits, per class {np.bincount(labels, minlength=10).tolist()}")
