@@ -5,7 +5,7 @@ python benchmarks/op_floor.py --batch_size=128 --peer_images_per_s=217.6
 
 Every MatMul, Conv2D and transposed convolution (Conv2DBackpropInput) of G's and D/Q's forward pass is
 taken from the traced graphs of the preset's own models, and each is timed alone, compiled with XLA,
-in exactly the passes the training step puts it through (`infogan_tf.train.InfoGAN.replica_step`):
+in exactly the passes the training step puts it through (`infogan_tf.gan.InfoGAN.replica_step`):
 - G's ops on the batch: forward, and backward to the weights and to the data input (not for the first
   op, whose input is the latent);
 - D/Q's ops on real and fake together (2x the batch), D step: forward, backward to the weights and to

@@ -1,11 +1,11 @@
-"""Training throughput of a preset's real step (`infogan_tf.train.InfoGAN`) on in-memory data.
+"""Training throughput of a preset's real step (`infogan_tf.gan.InfoGAN`) on in-memory data.
 
 python benchmarks/train_throughput.py                        # exactly what `train.py --dataset=mnist` runs
 python benchmarks/train_throughput.py --nojit_compile --batch_size=128
 python benchmarks/train_throughput.py --mixed_precision=bf16 --dataset=chairs
 
 The step is the project's own: `InfoGAN.train_steps`, several steps per `tf.function` call (as many as
-train.py runs between two log lines), fed by `input_pipeline.in_memory_dataset` (the pipeline of every
+train.py runs between two log lines), fed by `datasets.base.in_memory_dataset` (the pipeline of every
 dataset but `shapes`) from random uint8 images of the preset's shape. Unset, `--jit_compile` and
 `--mixed_precision` are resolved as train.py resolves them (`infogan_tf.performance`). One untimed call
 traces and compiles; then `--repeats` calls of `--steps` steps are timed. Also reported:
@@ -23,9 +23,10 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from infogan_tf import cli, input_pipeline, performance
+from infogan_tf import cli, performance
 from infogan_tf import config as config_lib
-from infogan_tf.train import InfoGAN
+from infogan_tf.datasets.base import in_memory_dataset
+from infogan_tf.gan import InfoGAN
 
 # train.py's flags, read as train.py reads them; here --dataset defaults to mnist and --steps is the
 # number of steps per timed call (default: the preset's --log_every, as train.py runs them).
@@ -42,7 +43,7 @@ def measure(config: config_lib.Config, steps: int, repeats: int) -> dict[str, fl
     config = performance.resolve(config, strategy)
     performance.set_precision_policy(config.mixed_precision)
     images = np.random.default_rng(0).integers(0, 256, (4096, *config.image_shape), dtype=np.uint8)
-    dataset = input_pipeline.in_memory_dataset(images, config.batch_size, config.seed)
+    dataset = in_memory_dataset(images, config.batch_size, config.seed)
     iterator = iter(dataset)
     model = InfoGAN(config, strategy)
     model.train_steps(iterator, steps)  # trace and compile, untimed

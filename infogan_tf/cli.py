@@ -8,9 +8,10 @@ import dataclasses
 from absl import flags, logging
 
 from infogan_tf import config as config_lib
+from infogan_tf import datasets
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("dataset", "digits", f"Dataset (and its preset): {', '.join(config_lib.PRESETS)}.")
+flags.DEFINE_string("dataset", "digits", f"Dataset (and its preset): {', '.join(datasets.names())}.")
 flags.DEFINE_string("workdir", None, "Run directory (default runs/<dataset>); the same workdir resumes.")
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_string("manual_dir", None, "Folder with files downloaded by hand (chairs, faces, CelebA).")

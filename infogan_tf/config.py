@@ -1,15 +1,19 @@
 """One config source: a dataclass, one preset per dataset, flags override, JSON in the workdir.
 
-Every hyperparameter of a run lives in `Config`. `PRESETS` holds the paper's values where its
-appendix gives them (arXiv:1606.03657, Appendix C) and our choices elsewhere, each commented.
+Every hyperparameter of a run lives in `Config`. Each dataset's preset is defined by its data source
+(`infogan_tf.datasets`): the paper's values where its appendix gives them (arXiv:1606.03657, Appendix C)
+and our choices elsewhere, each commented; `PRESETS` reads them through the registry.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import json
 import os
 from typing import Any
+
+from infogan_tf import datasets
 
 ARCHITECTURES = ("mnist", "svhn", "chairs", "dcgan64", "infogan_cr")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
@@ -138,106 +142,22 @@ class Config:
         return cls(**raw)
 
 
-PRESETS: dict[str, Config] = {
-    # Procedural dSprites-style shapes: 3 shapes, so one Cat(3); four continuous codes for scale,
-    # orientation and x/y position; little noise so the codes must carry the factors (our choice,
-    # after InfoGAN-CR's dSprites setup of few noise dimensions).
-    "shapes": Config(
-        dataset="shapes",
-        noise_dim=8,
-        categorical=(3,),
-        continuous=4,
-        info_weight_cat=1.0,
-        info_weight_cont=0.1,
-        architecture="dcgan64",
-        image_shape=(64, 64, 1),
-        lr_g=1e-3,
-        lr_d=2e-4,
-        batch_size=64,
-        # ~110 images/s on 2 CPU cores: 1,200 steps fit the README's 15-minute budget (BUILD_NOTES.md).
-        steps=1200,
-        log_every=50,
-        checkpoint_every=200,
-        sample_every=200,
-        eval_every=600,
-    ),
-    # MNIST / Fashion-MNIST: the paper's MNIST setup (the Config defaults): 62 noise, Cat(10), 2 Unif;
-    # kernels drawn from N(0, 0.02) as the original code does (measured on digits: the same accuracy
-    # as Keras' Glorot default over 2 seeds, BUILD_NOTES.md "Issue 15"). Measured there and kept: batch
-    # 64 (the original code's 128 scored lower at the same images) and lambda_cont 0.1 (its 1.0 moved
-    # the slant more but scored lower).
-    "mnist": Config(dataset="mnist", weight_init="dcgan"),
-    "fashion_mnist": Config(dataset="fashion_mnist", weight_init="dcgan"),
-    # SVHN and CelebA: the paper's 32x32 networks and latent specs (Appendix C); optimiser as MNIST.
-    # SVHN: Appendix C.2's 4 x Cat(10) + 4 continuous codes and 124 noise (the main text, Sec. 7.3,
-    # says 2 continuous codes: --continuous=2).
-    "svhn": Config(
-        dataset="svhn",
-        noise_dim=124,
-        categorical=(10, 10, 10, 10),
-        continuous=4,
-        architecture="svhn",
-        image_shape=(32, 32, 3),
-    ),
-    "celeba": Config(
-        dataset="celeba",
-        noise_dim=128,
-        categorical=(10,) * 10,
-        continuous=0,
-        architecture="svhn",
-        image_shape=(32, 32, 3),
-    ),
-    # 3D chairs (Aubry et al. 2014), the paper's Appendix C.5: 3 x Cat(20) + 1 x Unif(-1, 1), noise 128
-    # (Sec. 7.4's text says 4 x Cat(20): --categorical=20,20,20,20 --continuous=0), its chairs networks
-    # with D and Q sharing everything but the output units (q_hidden=0; --q_hidden=128 adds Q's own
-    # FC128 layer as in the MNIST network), G lr 1e-3, D lr 2e-4, batch 64. Our choices: lambda_cont
-    # 0.1 (the paper says only "smaller" than lambda_cat = 1) and the step count and cadences.
-    "chairs": Config(
-        dataset="chairs",
-        noise_dim=128,
-        categorical=(20, 20, 20),
-        continuous=1,
-        q_hidden=0,
-        info_weight_cat=1.0,
-        info_weight_cont=0.1,
-        architecture="chairs",
-        image_shape=(64, 64, 1),
-        lr_g=1e-3,
-        lr_d=2e-4,
-        batch_size=64,
-        steps=50_000,
-        log_every=100,
-        checkpoint_every=1000,
-        sample_every=1000,
-        eval_every=5000,
-    ),
-}
-# A user's .npz file or image folder: the MNIST preset (N(0, 0.02) kernels included); image shape and
-# architecture come from the data (input_pipeline.adapt_config).
-PRESETS["npz"] = dataclasses.replace(PRESETS["mnist"], dataset="npz")
-PRESETS["folder"] = dataclasses.replace(PRESETS["mnist"], dataset="folder")
-# 3D faces (the DC-IGN renders, an image folder via --data_path): Appendix C.4's 5 continuous codes,
-# 128 noise, and D and Q sharing everything but the output units (q_hidden=0, from the chairs preset).
-# Our choices: the chairs networks at 64x64x1 grayscale, lambda_cont 0.1, the step count.
-PRESETS["faces"] = dataclasses.replace(
-    PRESETS["chairs"], dataset="faces", categorical=(), continuous=5, info_weight_cont=0.1, steps=50_000
-)
-# Real handwritten digits that need no download (scikit-learn's 1,797 8x8 digits, laid out as 28x28
-# MNIST): the default dataset, and the paper's Fig. 1 and unsupervised classification. Our choices:
-# 1,500 steps (accuracy is flat from ~1,000 to 2,000 steps, and the README's first run, set-up
-# included, fits 15 minutes on 2 CPU cores), and L_I and accuracy on all 1,797 images every 250 steps.
-PRESETS["digits"] = dataclasses.replace(
-    PRESETS["mnist"],
-    dataset="digits",
-    steps=1500,
-    log_every=50,
-    checkpoint_every=500,
-    sample_every=500,
-    eval_every=250,
-    eval_samples=2048,
-)
-# dSprites through TFDS: the same factor grid as `shapes`, so the same preset.
-PRESETS["dsprites"] = dataclasses.replace(PRESETS["shapes"], dataset="dsprites")
+class _Presets(collections.abc.Mapping):
+    """`--dataset` name -> its preset, each defined by its data source (`infogan_tf.datasets`)."""
+
+    def __getitem__(self, dataset: str) -> Config:
+        if dataset not in datasets.names():
+            raise KeyError(dataset)
+        return datasets.get(dataset).preset
+
+    def __iter__(self):
+        return iter(datasets.names())
+
+    def __len__(self) -> int:
+        return len(datasets.names())
+
+
+PRESETS = _Presets()
 
 
 # Variants of a dataset's preset, chosen with `--preset`, applied before the flags.
@@ -295,13 +215,16 @@ def parse_categorical(text: str) -> tuple[int, ...]:
 def resolve(dataset: str, overrides: dict[str, Any], preset: str = "") -> Config:
     """Returns the dataset's preset, its `preset` variant (`PRESET_VARIANTS`) if one is named, and
     `overrides` (flag values the user set) applied in that order."""
-    if dataset not in PRESETS:
-        raise ConfigError(f"--dataset={dataset!r} is not available; choose one of {', '.join(sorted(PRESETS))}.")
-    base = PRESETS[dataset]
+    if dataset not in datasets.names():
+        raise ConfigError(
+            f"--dataset={dataset!r} is not available; choose one of {', '.join(sorted(datasets.names()))}."
+        )
+    source = datasets.get(dataset)
+    base = source.preset
     if preset:
         if preset not in PRESET_VARIANTS:
             raise ConfigError(f"--preset={preset!r} is not available; choose one of {', '.join(PRESET_VARIANTS)}.")
-        if base.image_shape != (64, 64, 1) and dataset not in ("npz", "folder"):
+        if base.image_shape != (64, 64, 1) and not source.shape_from_data:
             raise ConfigError(
                 f"--preset={preset} is for 64x64 single-channel images (shapes, dsprites, or --dataset=npz), "
                 f"not --dataset={dataset}."

@@ -1,4 +1,5 @@
-"""Choosing the tf.distribute strategy from `--strategy`, `--devices` and `--logical_cpus`."""
+"""Choosing the tf.distribute strategy from `--strategy`, `--devices` and `--logical_cpus`, and running
+the training step under it (`StepLoop`)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,78 @@ def make_strategy(config: Config) -> tf.distribute.Strategy:
         return tf.distribute.MirroredStrategy(devices=devices)
     except (ValueError, RuntimeError) as e:
         raise ConfigError(f"--devices={','.join(devices)} cannot be mirrored over ({e}).") from None
+
+
+class StepLoop:
+    """Runs a replica step many times in one `tf.function` call under a strategy: every piece of the
+    distribution plumbing of training (the step loop, the batch split, the stop vote) is here.
+
+    The host keeps one plain `tf.data` iterator (checkpointable, unlike the iterator of
+    `experimental_distribute_dataset`), so a resumed run continues the data stream exactly; each replica
+    takes its slice of the host's global batch.
+
+    Args:
+        strategy: the run's strategy.
+        replica_step: `(images, options) -> {name: value}`, run on each replica with its slice of the
+            batch; values already divided by the global batch, so a SUM over replicas is the mean.
+        metric_names: `options -> names` of the values `replica_step` returns.
+        batch_size: the global batch size.
+    """
+
+    def __init__(self, strategy: tf.distribute.Strategy, replica_step, metric_names, batch_size: int):
+        self.strategy = strategy
+        self.replica_step = replica_step
+        self.metric_names = metric_names
+        self.batch_size = batch_size
+        self.workers = worker_count(strategy)
+        # Set (from a signal-watching thread) to end the loop after the step in flight.
+        self.stop_requested = tf.Variable(False, trainable=False, name="stop_requested")
+
+    def __call__(self, iterator, num_steps: int, options=()) -> tuple[dict[str, tf.Tensor], int]:
+        """Runs up to `num_steps` steps with `options` (a hashable value each trace is specialised on; it is
+        handed to `replica_step`).
+
+        Stops early after a step whose metrics are not finite, or when `stop_requested` is set.
+        Returns the last step's metrics (each the mean over the global batch) and the steps run.
+        """
+        metrics, done = self._loop(iterator, tf.constant(num_steps, tf.int32), options)
+        return metrics, int(done)
+
+    @tf.function
+    def _loop(self, iterator, num_steps: tf.Tensor, options):
+        names = self.metric_names(options)
+        metrics = {name: tf.constant(0.0) for name in names}
+        done = tf.constant(0)
+        for _ in tf.range(num_steps):
+            if self._stop_now():
+                break
+            per_replica = self.strategy.run(self.replica_step, args=(self._split_batch(next(iterator)), options))
+            metrics = {
+                name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None) for name in names
+            }
+            done += 1
+            if not tf.reduce_all(tf.math.is_finite(tf.stack(list(metrics.values())))):
+                break  # this step's loss is not finite: its update must go no further
+        return metrics, done
+
+    def _split_batch(self, images: tf.Tensor):
+        """Hands each replica its slice of the host's global batch."""
+        replicas = self.strategy.num_replicas_in_sync
+        if replicas == 1:
+            return images
+        per_replica = self.batch_size // replicas
+
+        def slice_for(context):
+            start = context.replica_id_in_sync_group * per_replica
+            return images[start : start + per_replica]
+
+        return self.strategy.experimental_distribute_values_from_function(slice_for)
+
+    def _stop_now(self) -> tf.Tensor:
+        """Whether to stop before the next step. Across workers it must be one decision (a worker
+        leaving the loop alone would block the others in their next all-reduce), so there it is
+        any worker's flag, gathered by an all-reduce."""
+        if self.workers == 1:
+            return self.stop_requested.read_value()
+        votes = self.strategy.run(lambda: tf.cast(self.stop_requested.read_value(), tf.float32))
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, votes, axis=None) > 0

@@ -27,6 +27,7 @@ Local only by default (127.0.0.1): the server runs whatever requests it gets on 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
 import json
@@ -96,76 +97,38 @@ def _describe_shape(shape) -> str:
     return "[" + ", ".join("B" if d is None else str(d) for d in shape) + "]"
 
 
-class Servable:
-    """One loaded SavedModel version and its signatures, answering TF Serving predict bodies."""
+@dataclasses.dataclass(frozen=True)
+class DecodedRequest:
+    """A predict body checked against its signature: what to run, and in which format to answer."""
 
-    def __init__(self, saved_model_dir: str, max_batch: int):
-        import tensorflow as tf  # only when serving locally: a --backend explorer needs no TensorFlow
-        from tensorflow.core.protobuf import saved_model_pb2
+    signature: str
+    arrays: dict  # input name -> array of the input's dtype and shape
+    rows: bool  # sent as "instances", so answered as "predictions" (rows) rather than "outputs"
 
-        self._tf = tf
+
+class RequestDecoder:
+    """TF Serving REST predict bodies -> the numpy inputs of one of the model's signatures, checked.
+
+    Everything is checked before anything runs (the signature name, the input names, numeric rectangular
+    arrays of the right dtype and shape, one batch size within --max_batch), so a bad request is a
+    RequestError (400) naming what is wrong rather than whatever the SavedModel would make of it.
+    """
+
+    def __init__(self, input_specs: dict, max_batch: int):
+        """`input_specs`: signature name -> {input name: (shape, None where any size, tf.DType)}."""
+        self.input_specs = input_specs
         self.max_batch = max_batch
-        self.model = tf.saved_model.load(saved_model_dir)
-        self.signatures = {}
-        for name, function in self.model.signatures.items():
-            inputs = function.structured_input_signature[1]
-            self.signatures[name] = (
-                function,
-                {key: (spec.shape.as_list(), spec.dtype) for key, spec in inputs.items()},
-            )
-        saved_model = saved_model_pb2.SavedModel()
-        with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
-            saved_model.ParseFromString(f.read())
-        graphs = [graph for graph in saved_model.meta_graphs if "serve" in graph.meta_info_def.tags]
-        self.signature_defs = graphs[0].signature_def if graphs else {}
-        self.warmup_requests = self._replay_warmup(saved_model_dir)
 
-    def _replay_warmup(self, saved_model_dir: str) -> int:
-        """Runs the version's warm-up records as TF Serving does at load; returns how many ran."""
-        from infogan_tf import export
-
-        path = os.path.join(saved_model_dir, export.WARMUP_FILE)
-        try:
-            logs = export.read_warmup(saved_model_dir)
-            signatures = {name: function for name, (function, _) in self.signatures.items()}
-            for log in logs:
-                export.run_request(signatures, log.predict_log.request)
-        except Exception as error:  # TF Serving refuses to load a version whose warm-up fails
-            raise ConfigError(
-                f"{path} cannot be replayed ({type(error).__name__}: {_first_line(error)}); "
-                "re-export the model with `python export.py`."
-            ) from None
-        return len(logs)
-
-    def metadata(self, model_name: str, version: int) -> dict:
-        """TF Serving's GET .../metadata answer: the model spec and the SavedModel's signature defs."""
-        from google.protobuf import json_format
-        from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
-
-        spec = model_pb2.ModelSpec(name=model_name)
-        spec.version.value = version
-        signatures = get_model_metadata_pb2.SignatureDefMap()
-        for name, signature in self.signature_defs.items():
-            signatures.signature_def[name].CopyFrom(signature)
-        # TF Serving prints both with preserved field names and every field, defaults included.
-        options = {"preserving_proto_field_name": True, "always_print_fields_with_no_presence": True}
-        model_spec = _oneofs_last(json_format.MessageToDict(spec, **options), "version")
-        signature_defs = json_format.MessageToDict(signatures, **options)
-        for signature in signature_defs["signature_def"].values():
-            for kind in ("inputs", "outputs"):
-                signature[kind] = {key: _oneofs_last(info, "name") for key, info in signature[kind].items()}
-        return {"model_spec": model_spec, "metadata": {"signature_def": signature_defs}}
-
-    def predict(self, body: dict) -> dict:
-        """A parsed TF Serving predict body -> its response body; raises RequestError."""
+    def decode(self, body: dict) -> DecodedRequest:
+        """A parsed TF Serving predict body -> its signature, input arrays and format; raises RequestError."""
         signature = body.get("signature_name", "serving_default")
-        if not isinstance(signature, str) or signature not in self.signatures:
+        if not isinstance(signature, str) or signature not in self.input_specs:
             raise RequestError(
                 400,
                 f'Serving signature name: "{signature}" not found in signature def; '
-                f"this model has {', '.join(sorted(self.signatures))}.",
+                f"this model has {', '.join(sorted(self.input_specs))}.",
             )
-        function, specs = self.signatures[signature]
+        specs = self.input_specs[signature]
         if ("inputs" in body) == ("instances" in body):
             raise RequestError(400, 'The request must have exactly one of "inputs" (columnar) or "instances" (rows).')
         rows = "instances" in body
@@ -185,16 +148,7 @@ class Servable:
             )
         arrays = {key: self._array(key, named[key], *specs[key]) for key in specs}
         self._check_batch(signature, arrays, specs)
-        tf = self._tf
-        try:
-            outputs = function(**{key: tf.constant(value) for key, value in arrays.items()})
-        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
-            raise RequestError(400, _first_line(error)) from None
-        outputs = {key: value.numpy() for key, value in outputs.items()}
-        if not rows:
-            return {"outputs": {key: value.tolist() for key, value in outputs.items()}}
-        count = len(next(iter(outputs.values())))
-        return {"predictions": [{key: value[i].tolist() for key, value in outputs.items()} for i in range(count)]}
+        return DecodedRequest(signature, arrays, rows)
 
     @staticmethod
     def _columns(instances, specs: dict, signature: str) -> dict:
@@ -209,7 +163,8 @@ class Servable:
             raise RequestError(400, f'Every instance of "{signature}" must be an object with {", ".join(specs)}.')
         return {key: [row[key] for row in instances] for key in specs}
 
-    def _array(self, key: str, value, shape: list, dtype) -> np.ndarray:
+    @staticmethod
+    def _array(key: str, value, shape: list, dtype) -> np.ndarray:
         """A JSON value -> an array of the input's dtype and shape, or a RequestError naming the input."""
         try:
             array = np.asarray(value)
@@ -245,10 +200,92 @@ class Servable:
                 raise RequestError(400, f'"{signature}" needs a batch of at least 1.')
 
 
+def read_signature_defs(saved_model_dir: str):
+    """The SignatureDef protos of the SavedModel's `serve` graph, as saved_model.pb holds them.
+
+    The metadata reports these rather than the loaded functions' specs: they are what TF Serving reads.
+    """
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    saved_model = saved_model_pb2.SavedModel()
+    with open(os.path.join(saved_model_dir, "saved_model.pb"), "rb") as f:
+        saved_model.ParseFromString(f.read())
+    graphs = [graph for graph in saved_model.meta_graphs if "serve" in graph.meta_info_def.tags]
+    return graphs[0].signature_def if graphs else {}
+
+
+def model_metadata(signature_defs, model_name: str, version: int) -> dict:
+    """TF Serving's GET .../metadata answer: the model spec and the SavedModel's signature defs."""
+    from google.protobuf import json_format
+    from tensorflow_serving.apis import get_model_metadata_pb2, model_pb2
+
+    spec = model_pb2.ModelSpec(name=model_name)
+    spec.version.value = version
+    signatures = get_model_metadata_pb2.SignatureDefMap()
+    for name, signature in signature_defs.items():
+        signatures.signature_def[name].CopyFrom(signature)
+    # TF Serving prints both with preserved field names and every field, defaults included.
+    options = {"preserving_proto_field_name": True, "always_print_fields_with_no_presence": True}
+    model_spec = _oneofs_last(json_format.MessageToDict(spec, **options), "version")
+    signature_defs = json_format.MessageToDict(signatures, **options)
+    for signature in signature_defs["signature_def"].values():
+        for kind in ("inputs", "outputs"):
+            signature[kind] = {key: _oneofs_last(info, "name") for key, info in signature[kind].items()}
+    return {"model_spec": model_spec, "metadata": {"signature_def": signature_defs}}
+
+
 def _oneofs_last(fields: dict, *oneofs: str) -> dict:
     """TF Serving's (C++) key order: a message's oneof members (ModelSpec's version, TensorInfo's name)
     after its other fields."""
     return {**{k: v for k, v in fields.items() if k not in oneofs}, **{k: fields[k] for k in oneofs if k in fields}}
+
+
+class Servable:
+    """One loaded SavedModel version: runs TF Serving predict bodies on its signatures."""
+
+    def __init__(self, saved_model_dir: str, max_batch: int):
+        import tensorflow as tf  # only when serving locally: a --backend explorer needs no TensorFlow
+
+        self._tf = tf
+        self.model = tf.saved_model.load(saved_model_dir)
+        self.signatures = dict(self.model.signatures.items())  # signature name -> concrete function
+        input_specs = {}
+        for name, function in self.signatures.items():
+            inputs = function.structured_input_signature[1]
+            input_specs[name] = {key: (spec.shape.as_list(), spec.dtype) for key, spec in inputs.items()}
+        self.decoder = RequestDecoder(input_specs, max_batch)
+        self.signature_defs = read_signature_defs(saved_model_dir)
+        self.warmup_requests = self._replay_warmup(saved_model_dir)
+
+    def _replay_warmup(self, saved_model_dir: str) -> int:
+        """Runs the version's warm-up records as TF Serving does at load; returns how many ran."""
+        from infogan_tf import export
+
+        path = os.path.join(saved_model_dir, export.WARMUP_FILE)
+        try:
+            logs = export.read_warmup(saved_model_dir)
+            for log in logs:
+                export.run_request(self.signatures, log.predict_log.request)
+        except Exception as error:  # TF Serving refuses to load a version whose warm-up fails
+            raise ConfigError(
+                f"{path} cannot be replayed ({type(error).__name__}: {_first_line(error)}); "
+                "re-export the model with `python export.py`."
+            ) from None
+        return len(logs)
+
+    def predict(self, body: dict) -> dict:
+        """A parsed TF Serving predict body -> its response body; raises RequestError."""
+        request = self.decoder.decode(body)
+        function, tf = self.signatures[request.signature], self._tf
+        try:
+            outputs = function(**{key: tf.constant(value) for key, value in request.arrays.items()})
+        except (tf.errors.InvalidArgumentError, ValueError, TypeError) as error:
+            raise RequestError(400, _first_line(error)) from None
+        outputs = {key: value.numpy() for key, value in outputs.items()}
+        if not request.rows:
+            return {"outputs": {key: value.tolist() for key, value in outputs.items()}}
+        count = len(next(iter(outputs.values())))
+        return {"predictions": [{key: value[i].tolist() for key, value in outputs.items()} for i in range(count)]}
 
 
 def _first_line(error: Exception) -> str:
@@ -288,7 +325,7 @@ class Explorer:
     @functools.cached_property
     def metadata(self) -> dict:
         """The version's GET .../metadata answer, built once (the served SavedModel does not change)."""
-        return self.servable.metadata(self.model_name, self.version)
+        return model_metadata(self.servable.signature_defs, self.model_name, self.version)
 
     def page_config(self) -> dict:
         return {

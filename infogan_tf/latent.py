@@ -63,48 +63,6 @@ class LatentSpec:
         }
         return latent
 
-    def sample_pairs(
-        self, rng: tf.random.Generator, batch_size, gap: float = 0.0
-    ) -> tuple[dict[str, tf.Tensor], dict[str, tf.Tensor], tf.Tensor]:
-        """InfoGAN-CR's pairs of latents (Lin et al. 2020): per pair, code k drawn uniformly from all
-        codes (`code_names`' order: categorical, then continuous) takes one value in both latents.
-
-        As their code (`JointLatent.sample_cr`): the noise z is the same in both; every other
-        continuous code is drawn twice, each from Unif(-1 + gap/2, 1 - gap/2) and the two pushed
-        gap/2 apart, so they differ by at least `gap`. Our extension to categorical codes (their
-        dSprites setup has none): the pair's other categorical codes are independent draws, and
-        with `gap` > 0 always different.
-
-        Returns the two latent batches and `shared` [B] int32, the index k.
-        """
-        n_cat, n_cont = len(self.categorical), self.continuous
-        shared = rng.uniform([batch_size], 0, n_cat + n_cont, dtype=tf.int32)
-        z = rng.uniform([batch_size, self.noise_dim], CONTINUOUS_LOW, CONTINUOUS_HIGH)
-        first_cat, second_cat = [], []
-        for i, k in enumerate(self.categorical):
-            a = rng.uniform([batch_size], 0, k, dtype=tf.int32)
-            if gap > 0:
-                b = (a + rng.uniform([batch_size], 1, k, dtype=tf.int32)) % k
-            else:
-                b = rng.uniform([batch_size], 0, k, dtype=tf.int32)
-            first_cat.append(a)
-            second_cat.append(tf.where(shared == i, a, b))
-        half = gap / 2.0
-        u = rng.uniform([batch_size, n_cont], CONTINUOUS_LOW + half, CONTINUOUS_HIGH - half)
-        v = rng.uniform([batch_size, n_cont], CONTINUOUS_LOW + half, CONTINUOUS_HIGH - half)
-        sign = tf.where(u > v, 1.0, -1.0)
-        value = rng.uniform([batch_size, n_cont], CONTINUOUS_LOW, CONTINUOUS_HIGH)
-        same = tf.one_hot(shared - n_cat, n_cont, on_value=True, off_value=False)  # all False for a categorical k
-        first_cont = tf.where(same, value, u + sign * half)
-        second_cont = tf.where(same, value, v - sign * half)
-
-        def stack(columns):
-            return tf.stack(columns, axis=1) if columns else tf.zeros([batch_size, 0], tf.int32)
-
-        first = {"z": z, "categorical": stack(first_cat), "continuous": first_cont}
-        second = {"z": z, "categorical": stack(second_cat), "continuous": second_cont}
-        return first, second, shared
-
     def generator_input(self, latent: dict[str, tf.Tensor]) -> tf.Tensor:
         """Concatenates z, one-hot categorical codes and continuous codes into G's input."""
         parts = [tf.cast(latent["z"], tf.float32)]

@@ -21,7 +21,7 @@ Four architectures:
 - `infogan_cr`: InfoGAN-CR's dSprites networks (fjxmlzn/InfoGAN-CR, gan/network.py, gan/op.py):
   G = FC128, FC4x4x64 (ReLU then BN), deconv 64-32-32 s2 (lReLU 0.2 then BN), deconv 1 s2, sigmoid;
   D = conv4x4 32-32-64-64 s2 and FC128, lReLU 0.2, no batch norm; D head FC1, Q = FC128-lReLU ->
-  code means. Its contrastive-regulariser classifier is `ContrastiveClassifier`.
+  code means. Its contrastive-regulariser classifier is in `infogan_tf.regularisers.contrastive`.
 
 `spectral_norm=True` wraps every D/Q kernel in `SpectralNorm` (Miyato et al. 2018): the layer uses
 W / sigma(W), sigma from one power iteration per call, and the gradient passes through sigma.
@@ -89,9 +89,6 @@ _ARCH = {
         "d_bn": False,
     },
 }
-CR_CONV = (32, 32, 64, 64)  # InfoGAN-CR's CrDiscriminator: 4x4 stride-2 convs with lReLU 0.2,
-CR_FC = 128  # then FC128-lReLU and the K logits; spectral-normalised but for the logits.
-CR_LEAKY = 0.2
 
 
 class BatchNormalization(layers.BatchNormalization):
@@ -120,7 +117,7 @@ class BatchNormalization(layers.BatchNormalization):
         return keras.ops.cast(outputs, self.compute_dtype)
 
 
-def _kernel_initializer(weight_init: str):
+def kernel_initializer(weight_init: str):
     """A new initializer per layer: Keras' default (Glorot uniform), or DCGAN's N(0, 0.02) (`dcgan`),
     which the original InfoGAN code uses for every kernel."""
     return keras.initializers.RandomNormal(0.0, 0.02) if weight_init == "dcgan" else "glorot_uniform"
@@ -189,7 +186,7 @@ class SpectralNorm(layers.Wrapper):
         return self.layer.compute_output_shape(input_shape)
 
 
-def _spectral_norm(layer, enabled: bool, **kwargs):
+def maybe_spectral_norm(layer, enabled: bool, **kwargs):
     """`layer` inside `SpectralNorm` if `enabled`."""
     return SpectralNorm(layer, name=layer.name, **kwargs) if enabled else layer
 
@@ -202,7 +199,7 @@ class Generator(keras.Model):
     ):
         super().__init__(**kwargs)
         self.spec = spec
-        init = functools.partial(_kernel_initializer, weight_init)
+        init = functools.partial(kernel_initializer, weight_init)
         arch = _ARCH[architecture]
         size, channels = arch["g_start"]
         # Batch norm after the activation (InfoGAN-CR's order) leaves the bias before it a role.
@@ -278,8 +275,8 @@ class Discriminator(keras.Model):
     ):
         super().__init__(**kwargs)
         self.spec = spec
-        init = functools.partial(_kernel_initializer, weight_init)
-        sn = functools.partial(_spectral_norm, enabled=spectral_norm)
+        init = functools.partial(kernel_initializer, weight_init)
+        sn = functools.partial(maybe_spectral_norm, enabled=spectral_norm)
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
         self.slope = arch.get("leaky", LEAKY_SLOPE)
@@ -395,32 +392,6 @@ class Discriminator(keras.Model):
         return [v for name in own for v in getattr(self, name).trainable_variables]
 
 
-class ContrastiveClassifier(keras.Model):
-    """InfoGAN-CR's contrastive-regulariser classifier (Lin et al. 2020; their CrDiscriminator): two
-    images concatenated on the channel axis -> logits over which of the K codes the pair shares.
-
-    Spectral-normalised 4x4 stride-2 convs 32-32-64-64 and FC128 (lReLU 0.2), then K logits.
-    """
-
-    def __init__(self, num_codes: int, weight_init="dcgan", **kwargs):
-        super().__init__(**kwargs)
-        init = functools.partial(_kernel_initializer, weight_init)
-        self.num_convs = len(CR_CONV)
-        for i, filters in enumerate(CR_CONV):
-            conv = layers.Conv2D(filters, 4, strides=2, padding="same", kernel_initializer=init(), name=f"conv{i}")
-            setattr(self, f"conv{i}", _spectral_norm(conv, True))
-        self.flatten = layers.Flatten()
-        self.fc = _spectral_norm(layers.Dense(CR_FC, kernel_initializer=init(), name="fc"), True)
-        self.logits = layers.Dense(num_codes, dtype="float32", kernel_initializer=init(), name="logits")
-
-    def call(self, pairs, training=False):
-        x = pairs
-        for i in range(self.num_convs):
-            x = keras.ops.leaky_relu(getattr(self, f"conv{i}")(x, training=training), CR_LEAKY)
-        x = keras.ops.leaky_relu(self.fc(self.flatten(x), training=training), CR_LEAKY)
-        return self.logits(x)
-
-
 def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminator]:
     """Creates and builds G and D (call inside `strategy.scope()` for distributed training)."""
     spec = LatentSpec.from_config(config)
@@ -447,12 +418,3 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
     images = generator(dummy)
     discriminator(images)
     return generator, discriminator
-
-
-def build_cr_classifier(config) -> ContrastiveClassifier:
-    """Creates and builds the contrastive-regulariser classifier for `config`'s codes and images."""
-    spec = LatentSpec.from_config(config)
-    classifier = ContrastiveClassifier(len(spec.code_names), weight_init=config.weight_init, name="cr_classifier")
-    height, width, channels = config.image_shape
-    classifier(tf.zeros([2, height, width, 2 * channels]))
-    return classifier

@@ -1,19 +1,13 @@
-"""The training loop: InfoGAN's alternating D/Q and G updates in a tf.function under tf.distribute.
+"""The training run: set up, restore, the step loop, and everything a run writes into its workdir.
 
-The objective (arXiv:1606.03657, Eq. 6): min_{G,Q} max_D V(D, G) - lambda L_I(G, Q). D and Q share
-the discriminator's body, so one optimiser updates body, D head and Q head on
-`D loss - lambda L_I`, and G's optimiser updates G on `G loss - lambda L_I`.
-
-With `cr_weight` > 0, from `cr_start_step` on, InfoGAN-CR's contrastive regulariser (Lin et al.
-2020) joins: a classifier learns which code a pair of generated images shares, and G adds
-`cr_weight` times the same cross-entropy to its loss, so G helps it. The step follows their code's
-order: classifier, then D/Q, then `g_steps` G updates on the same latents.
+`train_and_evaluate` reads top to bottom; the game and its step are `infogan_tf.gan.InfoGAN`, the data
+`infogan_tf.datasets`, and what the run writes (metrics, progress lines, checkpoints, traversals,
+evaluations, the end-of-run summary) is `Run`'s.
 """
 
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import math
 import os
@@ -23,14 +17,12 @@ import tempfile
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from infogan_tf import config as config_lib
-from infogan_tf import distribution, evaluate, figures, input_pipeline, losses, performance, preemption, visualize
-from infogan_tf.latent import LatentSpec
-from infogan_tf.models import build_cr_classifier, build_models
+from infogan_tf import datasets, distribution, evaluate, figures, performance, preemption, visualize
+from infogan_tf.gan import InfoGAN
 
 TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
 
@@ -39,229 +31,246 @@ class TrainingDiverged(config_lib.ReportedError, RuntimeError):
     """A loss or weight became NaN or infinite; nothing was saved after the last finite step."""
 
 
-class InfoGAN:
-    """G, D/Q, their optimisers and the latent RNG, created in `strategy.scope()`, plus the step."""
+class Run:
+    """What one run writes: `metrics.jsonl` and the progress line, checkpoints (with `--keep_best`'s),
+    traversal samples and figures, `eval.json`, TensorBoard, and the end-of-run summary.
 
-    def __init__(self, config: config_lib.Config, strategy: tf.distribute.Strategy):
-        self.config = config
-        self.strategy = strategy
-        self.spec = LatentSpec.from_config(config)
-        sync_bn = strategy.num_replicas_in_sync > 1
-        with strategy.scope():
-            self.generator, self.discriminator = build_models(config, sync_bn=sync_bn)
-            self.g_optimizer = self._optimizer(config.lr_g)
-            self.d_optimizer = self._optimizer(config.lr_d)
-            # Optimiser slots must exist in the scope (and before a checkpoint restore).
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-            # The CR classifier and its optimiser exist (and are checkpointed) in every CR run, and
-            # start learning at cr_start_step: InfoGAN-CR's code re-initialises both there, so what
-            # they would learn before is thrown away.
-            self.cr_classifier = build_cr_classifier(config) if config.cr_weight > 0 else None
-            if self.cr_classifier is not None:
-                self.cr_optimizer = self._optimizer(config.lr_cr)
-                self.cr_optimizer.build(self.cr_classifier.trainable_variables)
-            # Created in the scope, each replica draws its own stream; the state is checkpointed.
-            self.rng = tf.random.Generator.from_seed(config.seed)
-        self._unweighted_codes = bool(
-            (config.info_weight_cat == 0 and self.spec.categorical)
-            or (config.info_weight_cont == 0 and self.spec.continuous)
-        )
-        self.metric_names = ["d_loss", "g_loss"] + [f"info_lb/{c}" for c in self.spec.code_names]
-        self.cr_metric_names = ["cr_loss", "cr_accuracy"]
-        # Set (from a signal-watching thread) to end the step loop after the step in flight.
-        self.stop_requested = tf.Variable(False, trainable=False, name="stop_requested")
-        self.workers = distribution.worker_count(strategy)
-        # XLA compiles the whole replica step; with several replicas its all-reduces (synchronised
-        # BN, gradient aggregation) are merge calls that cannot sit inside a nested function.
-        self._core_step = tf.function(self.replica_step, jit_compile=True) if config.jit_compile else self.replica_step
+    Only the chief writes the workdir; other workers save their (identical) checkpoints to a temporary
+    directory, as every worker must take part in a save, and read the chief's on resume.
+    """
 
-    def _optimizer(self, learning_rate: float) -> keras.optimizers.Optimizer:
-        optimizer = keras.optimizers.Adam(learning_rate, beta_1=self.config.beta1)
-        if self.config.mixed_precision == "fp16":
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
-
-    def _gradients(self, tape, optimizer, loss, variables):
-        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            loss = optimizer.scale_loss(loss)
-        return tape.gradient(loss, variables)
-
-    @tf.autograph.experimental.do_not_convert  # as `_sample_and_step`, wherever it is traced
-    def replica_step(self, images: tf.Tensor, latent: dict[str, tf.Tensor], pairs=None) -> dict[str, tf.Tensor]:
-        """One InfoGAN update on this replica's share of the global batch; with `pairs` (the two
-        latent batches of `LatentSpec.sample_pairs` and the shared code's index), InfoGAN-CR's.
-
-        Returns metrics already divided by the global batch, so a SUM over replicas is the mean.
-        """
-        config, global_batch = self.config, self.config.batch_size
-        generator, discriminator = self.generator, self.discriminator
-        every_batch = config.bn_statistics == "all"
-
-        def average(per_example):
-            return tf.nn.compute_average_loss(per_example, global_batch_size=global_batch)
-
-        metrics = {}
-        g_vars = generator.trainable_variables
-        for g_update in range(config.g_steps):
-            with tf.GradientTape() as g_tape:
-                fake = generator(latent, training=True)
-                if pairs is not None:
-                    first, second, shared = pairs
-                    pair_images = tf.concat([generator(first, training=True), generator(second, training=True)], -1)
-                if g_update == 0:
-                    with g_tape.stop_recording():
-                        if pairs is not None:
-                            metrics.update(self._cr_classifier_step(tf.stop_gradient(pair_images), shared, average))
-                        metrics.update(self._d_step(images, fake, latent, average, every_batch))
-                # G step through the updated D/Q (and classifier): G wants D fooled, c recoverable from
-                # G(z, c) and, with CR, the shared code of each pair recognisable; only G's weights move.
-                fake_out = discriminator(fake, training=True, update_statistics=every_batch)
-                g_bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
-                g_info = losses.weighted_info_lower_bound(g_bounds, config.info_weight_cat, config.info_weight_cont)
-                g_gan = losses.generator_loss(fake_out["logit"])
-                g_loss = average(g_gan - g_info)
-                if pairs is not None:
-                    logits = self.cr_classifier(pair_images, training=True)
-                    g_loss += config.cr_weight * average(losses.contrastive_loss(logits, shared))
-            self.g_optimizer.apply(self._gradients(g_tape, self.g_optimizer, g_loss, g_vars), g_vars)
-            if g_update == 0:
-                metrics["g_loss"] = average(g_gan)
-        return metrics
-
-    def _d_step(self, images, fake, latent, average, every_batch) -> dict[str, tf.Tensor]:
-        """D maximises V, and Q (with the shared body) maximises L_I on fakes made by the current G;
-        G's weights are not touched, so its output is a constant here."""
-        config, discriminator = self.config, self.discriminator
-        with tf.GradientTape() as d_tape:
-            # One pass over real and fake batches, each batch-normalised on its own; BN's moving
-            # statistics, which Q reads real images with at inference, follow the real ones.
-            real_out, fake_out = discriminator.on_batches(
-                [images, tf.stop_gradient(fake)], training=True, update_statistics=[True, every_batch]
-            )
-            bounds = losses.info_lower_bounds(fake_out, latent, self.spec.categorical)
-            info = losses.weighted_info_lower_bound(bounds, config.info_weight_cat, config.info_weight_cont)
-            if self._unweighted_codes:
-                # A code with lambda = 0 (the regular-GAN baseline of Fig. 1) still trains Q,
-                # so L_I can be measured, but on features the body cannot learn from.
-                blocked = discriminator.recognize(
-                    tf.stop_gradient(fake_out["features"]), training=True, update_statistics=every_batch
-                )
-                info += losses.weighted_info_lower_bound(
-                    losses.info_lower_bounds(blocked, latent, self.spec.categorical),
-                    float(config.info_weight_cat == 0),
-                    float(config.info_weight_cont == 0),
-                )
-            d_gan = losses.discriminator_loss(real_out["logit"], fake_out["logit"])
-            d_loss = average(d_gan - info)
-        d_vars = discriminator.trainable_variables
-        self.d_optimizer.apply(self._gradients(d_tape, self.d_optimizer, d_loss, d_vars), d_vars)
-        metrics = {"d_loss": average(d_gan)}
-        metrics.update({f"info_lb/{name}": average(value) for name, value in bounds.items()})
-        return metrics
-
-    def _cr_classifier_step(self, pair_images, shared, average) -> dict[str, tf.Tensor]:
-        """The CR classifier learns which code each pair shares (InfoGAN-CR's crd_op, first in their step)."""
-        classifier = self.cr_classifier
-        with tf.GradientTape() as tape:
-            logits = classifier(pair_images, training=True)
-            loss = average(losses.contrastive_loss(logits, shared))
-        variables = classifier.trainable_variables
-        self.cr_optimizer.apply(self._gradients(tape, self.cr_optimizer, loss, variables), variables)
-        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), shared), tf.float32)
-        return {"cr_loss": loss, "cr_accuracy": average(correct)}
-
-    # The replica's step has no Python control flow on tensors, so AutoGraph is not needed to trace
-    # it, and converting it (and every layer it calls) took a third of the step's tracing time.
-    @tf.autograph.experimental.do_not_convert
-    def _sample_and_step(self, images, cr: bool):
-        batch = tf.shape(images)[0]
-        latent = self.spec.sample(self.rng, batch)
-        pairs = self.spec.sample_pairs(self.rng, batch, self.config.cr_gap) if cr else None
-        return self._core_step(images, latent, pairs)
-
-    def _split_batch(self, images: tf.Tensor):
-        """Hands each replica its slice of the host's global batch.
-
-        The host keeps one plain `tf.data` iterator (checkpointable, unlike the iterator of
-        `experimental_distribute_dataset`), so a resumed run continues the data stream exactly.
-        """
-        replicas = self.strategy.num_replicas_in_sync
-        if replicas == 1:
-            return images
-        per_replica = self.config.batch_size // replicas
-
-        def slice_for(context):
-            start = context.replica_id_in_sync_group * per_replica
-            return images[start : start + per_replica]
-
-        return self.strategy.experimental_distribute_values_from_function(slice_for)
-
-    @tf.function
-    def _step_loop(self, iterator, num_steps: tf.Tensor, cr: bool):
-        names = self.metric_names + (self.cr_metric_names if cr else [])
-        metrics = {name: tf.constant(0.0) for name in names}
-        done = tf.constant(0)
-        for _ in tf.range(num_steps):
-            if self._stop_now():
-                break
-            per_replica = self.strategy.run(self._sample_and_step, args=(self._split_batch(next(iterator)), cr))
-            metrics = {
-                name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica[name], axis=None) for name in names
-            }
-            done += 1
-            if not tf.reduce_all(tf.math.is_finite(tf.stack(list(metrics.values())))):
-                break  # this step's loss is not finite: its update must go no further
-        return metrics, done
-
-    def _stop_now(self) -> tf.Tensor:
-        """Whether to stop before the next step. Across workers it must be one decision (a worker
-        leaving the loop alone would block the others in their next all-reduce), so there it is
-        any worker's flag, gathered by an all-reduce."""
-        if self.workers == 1:
-            return self.stop_requested.read_value()
-        votes = self.strategy.run(lambda: tf.cast(self.stop_requested.read_value(), tf.float32))
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, votes, axis=None) > 0
-
-    def fingerprint(self) -> str:
-        """A short hash of every G and D/Q variable: equal across workers when they are in sync."""
-        digest = hashlib.sha256()
-        for variable in self.variables:
-            digest.update(np.ascontiguousarray(variable.numpy()).tobytes())
-        return digest.hexdigest()[:16]
+    def __init__(self, config: config_lib.Config, workdir: str, model: InfoGAN, source, chief: bool):
+        self.config, self.workdir, self.model, self.chief = config, workdir, model, chief
+        self.labelled = self.with_factors = self.factor_names = None
+        if chief:
+            # Labels are only scored against a categorical code.
+            if model.spec.categorical:
+                self.labelled = source.labelled_eval_set(config, config.eval_samples)
+            self.with_factors = source.factor_eval_set(config, config.factor_eval_samples)
+            self.factor_names = source.factor_names(config)
+            _check_keep_best(config, self.labelled, self.with_factors)
+            config_lib.write_or_check(config, workdir)
+            for sub in ("checkpoints", "samples", "tensorboard"):
+                os.makedirs(os.path.join(workdir, sub), exist_ok=True)
+        self.checkpoint_dir = os.path.join(workdir, "checkpoints")
+        self.save_dir = self.checkpoint_dir if chief else tempfile.mkdtemp(prefix="infogan-worker-checkpoints-")
+        self.metrics_path = os.path.join(workdir, "metrics.jsonl")
+        self.results: dict[str, float] = {}
 
     @property
-    def variables(self) -> list:
-        """Every network variable: G's, D/Q's and the CR classifier's."""
-        networks = [self.generator, self.discriminator] + ([self.cr_classifier] if self.cr_classifier else [])
-        return [v for network in networks for v in network.variables]
+    def step(self) -> int:
+        return int(self.step_variable)
 
-    def cr_active(self, step: int) -> bool:
-        """Whether the step after `step` steps runs the contrastive regulariser."""
-        return self.cr_classifier is not None and step >= self.config.cr_start_step
+    def restore(self, iterator) -> None:
+        """Creates the checkpoint of the game, the step and the data iterator, and resumes from the newest
+        readable one in the workdir (a fresh run when there is none)."""
+        self.step_variable = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        checkpoint = tf.train.Checkpoint(
+            step=self.step_variable, data_iterator=iterator, **self.model.checkpoint_objects()
+        )
+        # A garbled `checkpoint` state file is ignored by TF (with a warning); _restore finds checkpoints by name.
+        self.manager = tf.train.CheckpointManager(checkpoint, self.save_dir, max_to_keep=3)
+        restored = _restore(checkpoint, self.checkpoint_dir)
+        if restored:
+            logging.info("Resumed from %s at step %d.", restored, self.step)
+        if self.chief:
+            _truncate_metrics(self.metrics_path, self.step)
+        config, spec = self.config, self.model.spec
+        self.entropies = spec.entropies()
+        # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
+        self.traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
+        tensorboard = os.path.join(self.workdir, "tensorboard")
+        self.writer = tf.summary.create_file_writer(tensorboard) if self.chief else tf.summary.create_noop_writer()
+        self.best = BestCheckpoint(self.checkpoint_dir, config.keep_best) if self.chief and config.keep_best else None
+        self.start = self.last_time = time.time()
+        self.last_step = self.step
 
-    def train_steps(self, iterator, num_steps, cr: bool = False) -> tuple[dict[str, tf.Tensor], int]:
-        """Runs up to `num_steps` steps in one `tf.function` call (a graph loop, no Python per step),
-        with InfoGAN-CR's regulariser if `cr`.
+    def steps_to_next_event(self) -> int:
+        """Steps until something is logged, saved or sampled, the run ends, or a regulariser joins."""
+        config, at = self.config, self.step
+        cadences = (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
+        chunk = min(config.steps - at, *(cadence - at % cadence for cadence in cadences))
+        for regulariser in self.model.regularisers:
+            if at < regulariser.start_step:
+                chunk = min(chunk, regulariser.start_step - at)
+        return chunk
 
-        Stops early after a step whose metrics are not finite, or when `stop_requested` is set.
-        Returns the last step's metrics (each the mean over the global batch) and the steps run.
-        """
-        metrics, done = self._step_loop(iterator, tf.constant(num_steps, tf.int32), bool(cr))
-        return metrics, int(done)
+    def every(self, cadence: int) -> bool:
+        return self.step % cadence == 0 or self.step == self.config.steps
 
-    @tf.function
-    def _weights_finite(self) -> tf.Tensor:
-        return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in self.variables])
+    def log(self, values: dict[str, float]) -> dict[str, float]:
+        """A `metrics.jsonl` row, TensorBoard scalars and the progress line of the current step."""
+        config, at, spec, entropies = self.config, self.step, self.model.spec, self.entropies
+        now = time.time()
+        images_per_sec = (at - self.last_step) * config.batch_size / max(now - self.last_time, 1e-9)
+        metrics = dict(values)
+        metrics.update(
+            step=at,
+            info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
+            images_per_sec=images_per_sec,
+            elapsed_s=now - self.start,
+            **{f"entropy/{c}": h for c, h in entropies.items()},
+        )
+        if self.chief:
+            with open(self.metrics_path, "a") as f:
+                f.write(json.dumps(metrics, sort_keys=True) + "\n")
+        with self.writer.as_default(step=at):
+            for name, value in metrics.items():
+                if name != "step":
+                    tf.summary.scalar(name, value)
+        eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
+        codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
+        cr = f" | CR loss {metrics['cr_loss']:.3f} acc {metrics['cr_accuracy']:.2f}" if "cr_loss" in metrics else ""
+        logging.info(
+            "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s%s | %.0f img/s | ETA %s",
+            *(at, config.steps, metrics["d_loss"], metrics["g_loss"], codes, cr, images_per_sec),
+            _format_duration(eta),
+        )
+        self.last_time, self.last_step = now, at
+        return metrics
 
-    def first_non_finite_weight(self) -> str | None:
-        """The path of the first network variable holding a NaN or infinity, or None."""
-        if bool(self._weights_finite()):
-            return None
-        for variable in self.variables:
-            if not tf.reduce_all(tf.math.is_finite(variable)):
-                return variable.path
-        return None
+    def save(self) -> None:
+        self.manager.save(checkpoint_number=self.step)
+
+    def evaluate(self) -> dict[str, float]:
+        """`eval.json` (and TensorBoard's eval/ scalars) for the current weights."""
+        config, model, spec, at = self.config, self.model, self.model.spec, self.step
+        rng = tf.random.Generator.from_seed(config.seed + 2)
+        results = evaluate.info_bound(model.generator, model.discriminator, spec, rng, config.eval_samples)
+        if spec.continuous and config.image_shape[-1] == 1:
+            rng = tf.random.Generator.from_seed(config.seed + 5)
+            results.update(evaluate.traversal_correlations(model.generator, spec, rng))
+        if self.labelled is not None:
+            results.update(evaluate.categorical_accuracy(model.discriminator, spec, *self.labelled))
+        if self.with_factors is not None:
+            results.update(
+                evaluate.disentanglement(model.discriminator, spec, *self.with_factors, config.seed, self.factor_names)
+            )
+        results["step"] = at
+        write_json(os.path.join(self.workdir, "eval.json"), results)
+        with self.writer.as_default(step=at):
+            for name, value in results.items():
+                if name != "step":
+                    tf.summary.scalar(f"eval/{name}", value)
+        self.results = results
+        return results
+
+    def write_samples(self) -> None:
+        """The traversal grids of every code (samples/ and TensorBoard), then the run's figures."""
+        at = self.step
+        grids = visualize.traversal_grids(self.model.generator, self.model.spec, self.traversal_base)
+        with self.writer.as_default(step=at):
+            for code, grid in grids.items():
+                visualize.write_png(os.path.join(self.workdir, "samples", f"{code}_step{at:07d}.png"), grid)
+                tf.summary.image(f"traversal/{code}", grid[None])
+        # After the log row of this step, so the L_I curve reaches it.
+        figures.write_run_figures(self.workdir, self.config.baseline_workdir)
+
+    def after_steps(self, values: dict[str, float]) -> dict[str, float] | None:
+        """Whatever is due at the current step, in order: the log row, the checkpoint, the evaluation (first:
+        the traversal figure names each code after eval.json's factors), the samples. Returns the logged
+        metrics, None when nothing was logged."""
+        config = self.config
+        metrics = self.log(values) if self.every(config.log_every) else None
+        # With --keep_best every evaluated step is saved too, so its checkpoint can be kept.
+        if self.every(config.checkpoint_every) or (config.keep_best and self.every(config.eval_every)):
+            self.save()
+        if self.chief and self.every(config.eval_every):
+            results = self.evaluate()
+            if self.best:
+                self.best.offer(results, self.manager.latest_checkpoint)
+        if self.chief and self.every(config.sample_every):
+            self.write_samples()
+        return metrics
+
+    def stopped(self, values: dict[str, float], by: str) -> dict[str, float]:
+        """A signal stopped the loop: saves where we are and says how to resume."""
+        self.save()
+        logging.warning(
+            "%s at step %d: checkpoint saved to %s; run the same command to resume.",
+            *(by, self.step, self.manager.latest_checkpoint),
+        )
+        return {**values, "step": self.step}
+
+    def finish(self, stopped_by: str | None) -> None:
+        """The last evaluation (when none ran at the last step), and the end-of-run lines."""
+        self.writer.flush()
+        if self.chief and not self.results and self.step >= self.config.steps:
+            self.evaluate()
+        if not self.chief:
+            shutil.rmtree(self.save_dir, ignore_errors=True)
+        logging.info("Weights at step %d: fingerprint %s.", self.step, self.model.fingerprint())
+        if self.chief and self.results and not stopped_by:
+            logging.info("%s", summary_line(self.results, self.entropies, self.workdir))
+        best = self.best
+        if best and best.step is not None:
+            logging.info(
+                "The best %s, %.4f at step %d, is kept: python export.py --workdir=%s --checkpoint=%s",
+                *(best.metric, best.value, best.step, self.workdir, best.path),
+            )
+
+
+def prepare(config: config_lib.Config):
+    """Checks `config`, adapts it to its data, and sets up determinism, the strategy, XLA and precision.
+    Returns the resolved config, the strategy and the data source."""
+    config_lib.validate(config)
+    figures.check_baseline(config.baseline_workdir)
+    source = datasets.get(config.dataset)
+    config = source.adapt_config(config)  # npz/folder: image shape and architecture from the data
+    if config.deterministic:
+        keras.utils.set_random_seed(config.seed)
+        tf.config.experimental.enable_op_determinism()
+    strategy = distribution.make_strategy(config)
+    config = performance.resolve(config, strategy)  # XLA and mixed precision: the fast defaults
+    performance.set_precision_policy(config.mixed_precision)
+    replicas = strategy.num_replicas_in_sync
+    if config.batch_size % replicas:
+        raise config_lib.ConfigError(
+            f"--batch_size={config.batch_size} must be divisible by the {replicas} replicas of the strategy."
+        )
+    if config.jit_compile and replicas > 1:
+        raise config_lib.ConfigError(
+            f"--jit_compile=true runs on one device only; it cannot compile the {replicas}-replica step "
+            "(drop --jit_compile or use --strategy=default)."
+        )
+    return config, strategy, source
+
+
+def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, float]:
+    """Trains (resuming from `workdir/checkpoints` when present) and writes every workdir artifact.
+
+    Returns the final metrics and evaluation; with `stopped_by` (e.g. "SIGTERM") when a signal
+    stopped the run early, after saving a checkpoint.
+    """
+    config, strategy, source = prepare(config)
+    chief = distribution.is_chief(strategy)
+    if chief:
+        config_lib.check_workdir(config, workdir)
+    model = InfoGAN(config, strategy)
+    dataset = source.train_dataset(config)  # data errors, too, come before anything is written
+    run = Run(config, workdir, model, source, chief)
+    iterator = iter(dataset)
+    run.restore(iterator)
+
+    metrics, stopped_by = {}, None
+    with preemption.StopOnSignals(model.loop.stop_requested) as stop:
+        while run.step < config.steps:
+            chunk = run.steps_to_next_event()
+            values, done = model.train_steps(iterator, chunk, model.active_regularisers(run.step))
+            run.step_variable.assign_add(done)
+            values = {name: float(value) for name, value in values.items()}
+            # Checked before anything is saved, so a checkpoint never holds diverged weights.
+            _check_finite(model, values, run.step, run.manager)
+            if done < chunk:  # stopped by a signal
+                stopped_by = stop.received or "a stop request"
+                metrics = run.stopped(values, stopped_by)
+                break
+            metrics = run.after_steps(values) or metrics
+    run.finish(stopped_by)
+    outcome = {**metrics, **{f"eval/{k}": v for k, v in run.results.items()}}
+    if stopped_by:
+        outcome["stopped_by"] = stopped_by
+    return outcome
 
 
 class BestCheckpoint:
@@ -399,221 +408,3 @@ def summary_line(results: dict, entropies: dict[str, float], workdir: str) -> st
             parts.append(f"{measure} follows {best} (Spearman {rhos[best]:+.2f})")
     parts.append(f"figures in {os.path.join(workdir, 'figures')}/; export with: python export.py --workdir={workdir}")
     return " | ".join(parts)
-
-
-def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, float]:
-    """Trains (resuming from `workdir/checkpoints` when present) and writes every workdir artifact.
-
-    Returns the final metrics and evaluation; with `stopped_by` (e.g. "SIGTERM") when a signal
-    stopped the run early, after saving a checkpoint.
-    """
-    config_lib.validate(config)
-    figures.check_baseline(config.baseline_workdir)
-    config = input_pipeline.adapt_config(config)  # npz/folder: image shape and architecture from the data
-    if config.deterministic:
-        keras.utils.set_random_seed(config.seed)
-        tf.config.experimental.enable_op_determinism()
-    strategy = distribution.make_strategy(config)
-    config = performance.resolve(config, strategy)  # XLA and mixed precision: the fast defaults
-    performance.set_precision_policy(config.mixed_precision)
-    replicas = strategy.num_replicas_in_sync
-    if config.batch_size % replicas:
-        raise config_lib.ConfigError(
-            f"--batch_size={config.batch_size} must be divisible by the {replicas} replicas of the strategy."
-        )
-    if config.jit_compile and replicas > 1:
-        raise config_lib.ConfigError(
-            f"--jit_compile=true runs on one device only; it cannot compile the {replicas}-replica step "
-            "(drop --jit_compile or use --strategy=default)."
-        )
-    # Only the chief writes the workdir; other workers save their (identical) checkpoints to a
-    # temporary directory, as every worker must take part in a save, and read the chief's on resume.
-    chief = distribution.is_chief(strategy)
-    if chief:
-        config_lib.check_workdir(config, workdir)
-    model = InfoGAN(config, strategy)
-    dataset = input_pipeline.train_dataset(config)  # data errors, too, come before anything is written
-    labelled, with_factors, factor_names = None, None, None
-    if chief:
-        # Labels are only scored against a categorical code.
-        labelled = input_pipeline.labelled_eval_set(config, config.eval_samples) if model.spec.categorical else None
-        with_factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
-        factor_names = input_pipeline.factor_names(config)
-        _check_keep_best(config, labelled, with_factors)
-        config_lib.write_or_check(config, workdir)
-        for sub in ("checkpoints", "samples", "tensorboard"):
-            os.makedirs(os.path.join(workdir, sub), exist_ok=True)
-    checkpoint_dir = os.path.join(workdir, "checkpoints")
-    save_dir = checkpoint_dir if chief else tempfile.mkdtemp(prefix="infogan-worker-checkpoints-")
-
-    iterator = iter(dataset)
-    step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
-    checkpoint = tf.train.Checkpoint(
-        step=step,
-        generator=model.generator,
-        discriminator=model.discriminator,
-        g_optimizer=model.g_optimizer,
-        d_optimizer=model.d_optimizer,
-        rng=model.rng,
-        data_iterator=iterator,
-        **({"cr_classifier": model.cr_classifier, "cr_optimizer": model.cr_optimizer} if model.cr_classifier else {}),
-    )
-    # A garbled `checkpoint` state file is ignored by TF (with a warning); _restore finds checkpoints by name.
-    manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=3)
-    restored = _restore(checkpoint, checkpoint_dir)
-    if restored:
-        logging.info("Resumed from %s at step %d.", restored, int(step))
-    metrics_path = os.path.join(workdir, "metrics.jsonl")
-    if chief:
-        _truncate_metrics(metrics_path, int(step))
-
-    spec = model.spec
-    entropies = spec.entropies()
-    # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
-    traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
-    if chief:
-        writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
-    else:
-        writer = tf.summary.create_noop_writer()
-    best = BestCheckpoint(checkpoint_dir, config.keep_best) if chief and config.keep_best else None
-
-    def every(cadence: int, at: int) -> bool:
-        return at % cadence == 0 or at == config.steps
-
-    def chief_every(cadence: int, at: int) -> bool:
-        return chief and every(cadence, at)
-
-    def write_samples(at: int) -> None:
-        grids = visualize.traversal_grids(model.generator, spec, traversal_base)
-        with writer.as_default(step=at):
-            for code, grid in grids.items():
-                visualize.write_png(os.path.join(workdir, "samples", f"{code}_step{at:07d}.png"), grid)
-                tf.summary.image(f"traversal/{code}", grid[None])
-        # After the log row of this step, so the L_I curve reaches it.
-        figures.write_run_figures(workdir, config.baseline_workdir)
-
-    def write_eval(at: int) -> dict[str, float]:
-        results = evaluate.info_bound(
-            model.generator,
-            model.discriminator,
-            spec,
-            tf.random.Generator.from_seed(config.seed + 2),
-            config.eval_samples,
-        )
-        if spec.continuous and config.image_shape[-1] == 1:
-            rng = tf.random.Generator.from_seed(config.seed + 5)
-            results.update(evaluate.traversal_correlations(model.generator, spec, rng))
-        if labelled is not None:
-            results.update(evaluate.categorical_accuracy(model.discriminator, spec, *labelled))
-        if with_factors is not None:
-            results.update(
-                evaluate.disentanglement(model.discriminator, spec, *with_factors, config.seed, factor_names)
-            )
-        results["step"] = at
-        write_json(os.path.join(workdir, "eval.json"), results)
-        with writer.as_default(step=at):
-            for name, value in results.items():
-                if name != "step":
-                    tf.summary.scalar(f"eval/{name}", value)
-        return results
-
-    metrics, results, stopped_by = {}, {}, None
-    start, last_time, last_step = time.time(), time.time(), int(step)
-    with preemption.StopOnSignals(model.stop_requested) as stop:
-        while int(step) < config.steps:
-            at = int(step)
-            # Run until the next step at which something is logged, saved or sampled.
-            chunk = min(
-                config.steps - at,
-                *(
-                    cadence - at % cadence
-                    for cadence in (config.log_every, config.checkpoint_every, config.sample_every, config.eval_every)
-                ),
-            )
-            if model.cr_classifier is not None and at < config.cr_start_step:
-                chunk = min(chunk, config.cr_start_step - at)  # the regulariser joins at cr_start_step
-            values, done = model.train_steps(iterator, chunk, cr=model.cr_active(at))
-            step.assign_add(done)
-            at = int(step)
-            values = {name: float(value) for name, value in values.items()}
-            # Checked before anything is saved, so a checkpoint never holds diverged weights.
-            _check_finite(model, values, at, manager)
-            if done < chunk:  # stopped by a signal: save where we are and return
-                stopped_by = stop.received or "a stop request"
-                metrics = {**values, "step": at}
-                manager.save(checkpoint_number=at)
-                logging.warning(
-                    "%s at step %d: checkpoint saved to %s; run the same command to resume.",
-                    stopped_by,
-                    at,
-                    manager.latest_checkpoint,
-                )
-                break
-            if every(config.log_every, at):
-                now = time.time()
-                metrics = dict(values)
-                images_per_sec = (at - last_step) * config.batch_size / max(now - last_time, 1e-9)
-                metrics.update(
-                    step=at,
-                    info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
-                    images_per_sec=images_per_sec,
-                    elapsed_s=now - start,
-                    **{f"entropy/{c}": h for c, h in entropies.items()},
-                )
-                if chief:
-                    with open(metrics_path, "a") as f:
-                        f.write(json.dumps(metrics, sort_keys=True) + "\n")
-                with writer.as_default(step=at):
-                    for name, value in metrics.items():
-                        if name != "step":
-                            tf.summary.scalar(name, value)
-                eta = (config.steps - at) * config.batch_size / max(images_per_sec, 1e-9)
-                codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
-                cr = (
-                    f" | CR loss {metrics['cr_loss']:.3f} acc {metrics['cr_accuracy']:.2f}"
-                    if "cr_loss" in metrics
-                    else ""
-                )
-                logging.info(
-                    "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s%s | %.0f img/s | ETA %s",
-                    at,
-                    config.steps,
-                    metrics["d_loss"],
-                    metrics["g_loss"],
-                    codes,
-                    cr,
-                    images_per_sec,
-                    _format_duration(eta),
-                )
-                last_time, last_step = now, at
-            # With --keep_best every evaluated step is saved too, so its checkpoint can be kept.
-            if every(config.checkpoint_every, at) or (config.keep_best and every(config.eval_every, at)):
-                manager.save(checkpoint_number=at)
-            # The evaluation first: the traversal figure names each code after eval.json's factors.
-            if chief_every(config.eval_every, at):
-                results = write_eval(at)
-                if best:
-                    best.offer(results, manager.latest_checkpoint)
-            if chief_every(config.sample_every, at):
-                write_samples(at)
-    writer.flush()
-    if chief and not results and int(step) >= config.steps:
-        results = write_eval(int(step))
-    if not chief:
-        shutil.rmtree(save_dir, ignore_errors=True)
-    logging.info("Weights at step %d: fingerprint %s.", int(step), model.fingerprint())
-    if chief and results and not stopped_by:
-        logging.info("%s", summary_line(results, entropies, workdir))
-    if best and best.step is not None:
-        logging.info(
-            "The best %s, %.4f at step %d, is kept: python export.py --workdir=%s --checkpoint=%s",
-            best.metric,
-            best.value,
-            best.step,
-            workdir,
-            best.path,
-        )
-    outcome = {**metrics, **{f"eval/{k}": v for k, v in results.items()}}
-    if stopped_by:
-        outcome["stopped_by"] = stopped_by
-    return outcome

@@ -18,8 +18,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 from PIL import Image
 
-from infogan_tf import chairs, evaluate, export, input_pipeline, performance
+from infogan_tf import datasets, evaluate, export, performance
 from infogan_tf.config import PRESETS, ConfigError, read_workdir_config
+from infogan_tf.datasets import chairs
 from infogan_tf.train import train_and_evaluate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -126,7 +127,7 @@ def test_crop_frames_the_chair():
 def test_missing_or_wrong_manual_downloads_are_clear_errors(manual_dirs, tmp_path):
     def prepare(manual_dir):
         config = dataclasses.replace(PRESETS["chairs"], data_dir=str(tmp_path / "tfds"), manual_dir=manual_dir)
-        return input_pipeline.chairs_builder(config)
+        return chairs.prepared_builder(config)
 
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match=r"--manual_dir=.*empty is empty: download rendered_chairs.tar from https"):
@@ -256,7 +257,7 @@ def test_train_py_trains_on_chairs(manual_dirs, tmp_path):
         performance.set_precision_policy(stored.mixed_precision)
         config, _, discriminator, path = export.restore(str(workdir))
         assert path.endswith("-2")
-        images, factors = input_pipeline.factor_eval_set(config, config.factor_eval_samples)
+        images, factors = datasets.get(config.dataset).factor_eval_set(config, config.factor_eval_samples)
         q = discriminator(tf.constant(images), training=False)
     finally:
         keras.config.set_dtype_policy(policy)

@@ -15,9 +15,12 @@ import tensorflow as tf
 from conftest import TINY_RUN
 
 from infogan_tf import config as config_lib
-from infogan_tf import figures, local_data, losses, models, shapes
+from infogan_tf import figures, local_data, losses, models
+from infogan_tf.datasets import shapes
+from infogan_tf.gan import InfoGAN
 from infogan_tf.latent import LatentSpec
-from infogan_tf.train import InfoGAN, train_and_evaluate
+from infogan_tf.regularisers import contrastive
+from infogan_tf.train import train_and_evaluate
 
 # The InfoGAN-CR preset on shapes, cut down to a few fast steps with CR from step 1.
 TINY_CR = {**TINY_RUN, "steps": 4, "sample_every": 100, "eval_every": 100, "cr_start_step": 1}
@@ -30,7 +33,7 @@ def _cr_config(**overrides) -> config_lib.Config:
 @pytest.mark.parametrize("gap", [0.0, 0.5, 1.5])
 def test_pairs_share_code_k_and_the_noise_and_differ_by_the_gap_elsewhere(gap):
     spec = LatentSpec(noise_dim=3, categorical=(4, 3), continuous=3)
-    first, second, shared = spec.sample_pairs(tf.random.Generator.from_seed(5), 6000, gap)
+    first, second, shared = contrastive.sample_pairs(spec, tf.random.Generator.from_seed(5), 6000, gap)
     shared = shared.numpy()
     np.testing.assert_array_equal(first["z"].numpy(), second["z"].numpy())  # their sample_cr: z the same
     # k is uniform over the 5 codes (categorical first): each within 4 standard errors of 1/5.
@@ -57,12 +60,12 @@ def test_pairs_share_code_k_and_the_noise_and_differ_by_the_gap_elsewhere(gap):
 def _train_classifier_on_pairs(generator, spec, steps=150, batch=32):
     """Trains a fresh CR classifier on G's pairs; its mean loss on fresh pairs after."""
     keras.utils.set_random_seed(0)  # the same classifier whatever ran before in this process
-    classifier = models.ContrastiveClassifier(len(spec.code_names), name="cr")
+    classifier = contrastive.ContrastiveClassifier(len(spec.code_names), name="cr")
     optimizer = keras.optimizers.Adam(2e-3, beta_1=0.5)
     rng = tf.random.Generator.from_seed(3)
 
     def pair_batch():
-        first, second, shared = spec.sample_pairs(rng, batch)
+        first, second, shared = contrastive.sample_pairs(spec, rng, batch)
         return tf.concat([generator(first), generator(second)], -1), shared
 
     @tf.function
@@ -120,8 +123,13 @@ def _models(count: int, **overrides) -> list[InfoGAN]:
     built = [InfoGAN(config, tf.distribute.get_strategy()) for _ in range(count)]
     for model in built[1:]:
         for network in ("generator", "discriminator", "cr_classifier"):
-            _copy(getattr(built[0], network), getattr(model, network))
+            _copy(_network(built[0], network), _network(model, network))
     return built
+
+
+def _network(model: InfoGAN, name: str):
+    """G, D/Q, or the contrastive regulariser's classifier."""
+    return model.regularisers[0].classifier if name == "cr_classifier" else getattr(model, name)
 
 
 def _snapshot(network) -> dict[str, np.ndarray]:
@@ -136,14 +144,14 @@ def _assert_same(a: dict, b: dict, same: bool, what: str):
 def test_cr_gradient_reaches_g_and_the_classifier_and_nothing_else():
     # One step from the same weights and RNG state with CR (weight 1), without CR, and with CR weight 3.
     with_cr, without, heavy = _models(3, g_steps=1, cr_weight=1.0)
-    heavy.config = dataclasses.replace(heavy.config, cr_weight=3.0)
+    heavy.regularisers[0].config = dataclasses.replace(heavy.config, cr_weight=3.0)
     images = tf.random.stateless_uniform([8, 28, 28, 1], [1, 2])
-    classifier_before = _snapshot(with_cr.cr_classifier)
+    classifier_before = _snapshot(_network(with_cr, "cr_classifier"))
     for model, cr in ((with_cr, True), (without, False), (heavy, True)):
         model.rng.reset_from_seed(7)
-        tf.function(model._sample_and_step)(images, cr)
+        tf.function(model._sample_and_step)(images, ("contrastive",) if cr else ())
     after = {
-        name: [_snapshot(getattr(m, name)) for m in (with_cr, without, heavy)]
+        name: [_snapshot(_network(m, name)) for m in (with_cr, without, heavy)]
         for name in ("generator", "discriminator", "cr_classifier")
     }
     # CR never reaches D/Q: its update is the same with and without CR, and whatever CR's weight.
@@ -168,7 +176,7 @@ def test_spectral_norm_uses_every_d_and_classifier_kernel_at_singular_value_one(
     assert config.spectral_norm
     keras.utils.set_random_seed(1)
     _, discriminator = models.build_models(config)
-    classifier = models.build_cr_classifier(config)
+    classifier = contrastive.build_classifier(config)
     wrapped = [layer for layer in discriminator.layers + classifier.layers if isinstance(layer, models.SpectralNorm)]
     # D's 4 convs, FC, D head, Q's FC and head; the classifier's 4 convs and FC (not its logits).
     assert len(wrapped) == 8 + 5

@@ -11,23 +11,25 @@ import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
-from infogan_tf import input_pipeline, recipes
+from infogan_tf import datasets, recipes
 from infogan_tf.config import PRESETS, ConfigError
+from infogan_tf.datasets import tfds_family
+from infogan_tf.datasets.base import in_memory_dataset
 
 
 def test_in_memory_dataset_visits_every_image_once_per_epoch():
     images = np.arange(40, dtype=np.uint8).reshape(40, 1, 1, 1)
-    batches = iter(input_pipeline.in_memory_dataset(images, batch_size=8, seed=0))
+    batches = iter(in_memory_dataset(images, batch_size=8, seed=0))
     seen = np.concatenate([next(batches).numpy().ravel() for _ in range(5)])
     np.testing.assert_array_equal(np.sort(np.round(seen * 255)), np.arange(40))
     assert not np.array_equal(seen, np.arange(40) / 255)  # shuffled
     with pytest.raises(ConfigError, match="--batch_size=64 is larger than the 40 training images"):
-        input_pipeline.in_memory_dataset(images, batch_size=64, seed=0)
+        in_memory_dataset(images, batch_size=64, seed=0)
 
 
 def test_in_memory_iterator_checkpoint_is_small_and_resumes_exactly(tmp_path):
     images = np.random.default_rng(0).integers(0, 256, (2000, 64, 64, 1), dtype=np.uint8)  # 8 MB of pixels
-    iterator = iter(input_pipeline.in_memory_dataset(images, batch_size=16, seed=3))
+    iterator = iter(in_memory_dataset(images, batch_size=16, seed=3))
     next(iterator)
     checkpoint = tf.train.Checkpoint(iterator=iterator)
     path = checkpoint.write(str(tmp_path / "ckpt"))
@@ -35,7 +37,7 @@ def test_in_memory_iterator_checkpoint_is_small_and_resumes_exactly(tmp_path):
     size = sum(os.path.getsize(os.path.join(tmp_path, f)) for f in os.listdir(tmp_path))
     assert size < 1_000_000  # the index buffer, not the images
 
-    restored = iter(input_pipeline.in_memory_dataset(images, batch_size=16, seed=3))
+    restored = iter(in_memory_dataset(images, batch_size=16, seed=3))
     tf.train.Checkpoint(iterator=restored).read(path).assert_consumed()
     for batch in expected:
         np.testing.assert_array_equal(next(restored).numpy(), batch)
@@ -54,8 +56,8 @@ def test_in_memory_iterator_checkpoint_is_small_and_resumes_exactly(tmp_path):
 def test_tfds_datasets_through_mock_data(tmp_path, dataset, shape):
     config = dataclasses.replace(PRESETS[dataset], batch_size=8, data_dir=str(tmp_path))
     with tfds.testing.mock_data(num_examples=24):
-        batch = next(iter(input_pipeline.train_dataset(config))).numpy()
-        labelled = input_pipeline.labelled_eval_set(config, 10)
+        batch = next(iter(datasets.get(config.dataset).train_dataset(config))).numpy()
+        labelled = datasets.get(config.dataset).labelled_eval_set(config, 10)
     assert batch.shape == (8, *shape) and batch.dtype == np.float32
     assert 0.0 <= batch.min() and batch.max() <= 1.0
     assert config.image_shape == shape
@@ -69,16 +71,16 @@ def test_tfds_datasets_through_mock_data(tmp_path, dataset, shape):
 def test_dsprites_factors_are_a_uniform_subset_with_all_five_labels(tmp_path):
     config = dataclasses.replace(PRESETS["dsprites"], data_dir=str(tmp_path))
     with tfds.testing.mock_data(num_examples=40):
-        images, factors = input_pipeline.factor_eval_set(config, 12)
-        again = input_pipeline.factor_eval_set(config, 12)
-        everything = input_pipeline.factor_eval_set(config, 1000)
+        images, factors = datasets.get(config.dataset).factor_eval_set(config, 12)
+        again = datasets.get(config.dataset).factor_eval_set(config, 12)
+        everything = datasets.get(config.dataset).factor_eval_set(config, 1000)
     assert images.shape == (12, 64, 64, 1) and factors.shape == (12, 5) and factors.dtype == np.int64
     np.testing.assert_array_equal(factors, again[1])  # the same examples at every evaluation
     assert len(everything[1]) == 40  # never more than the split holds
     # Each chosen row is one of the split's rows, with its own labels.
     rows = {tuple(row) for row in everything[1]}
     assert all(tuple(row) in rows for row in factors)
-    assert PRESETS["mnist"].dataset not in input_pipeline.FACTOR_FEATURES
+    assert datasets.get("mnist").factor_eval_set(PRESETS["mnist"], 10) is None
 
 
 def test_npz_factors_are_discretised_for_the_metrics(tmp_path):
@@ -88,8 +90,8 @@ def test_npz_factors_are_discretised_for_the_metrics(tmp_path):
     factors = np.stack([np.arange(300) % 3, rng.uniform(0, 1, 300)], axis=1)  # 3 classes; continuous
     path = tmp_path / "f.npz"
     np.savez(path, images=images, factors=factors)
-    config = input_pipeline.adapt_config(dataclasses.replace(PRESETS["npz"], data_path=str(path)))
-    chosen_images, discrete = input_pipeline.factor_eval_set(config, 200)
+    config = datasets.get("npz").adapt_config(dataclasses.replace(PRESETS["npz"], data_path=str(path)))
+    chosen_images, discrete = datasets.get(config.dataset).factor_eval_set(config, 200)
     assert chosen_images.shape == (200, 28, 28, 1) and discrete.shape == (200, 2)
     assert set(np.unique(discrete[:, 0])) == {0, 1, 2}
     assert 15 <= len(np.unique(discrete[:, 1])) <= 20  # 20 equal-width bins
@@ -119,10 +121,10 @@ def test_offline_download_fails_fast_with_what_to_do(tmp_path, no_network):
     config = dataclasses.replace(PRESETS["mnist"], data_dir=str(tmp_path))
     start = time.monotonic()
     with pytest.raises(ConfigError, match=r"--dataset=mnist .* cannot be downloaded from here .* --data_dir") as error:
-        input_pipeline.train_dataset(config)
+        datasets.get(config.dataset).train_dataset(config)
     assert time.monotonic() - start < 10
     # The download host was tried once, and its error is named, before TFDS started its retries.
-    assert no_network == [input_pipeline._DOWNLOAD_HOST]
+    assert no_network == [tfds_family._DOWNLOAD_HOST]
     assert "Network is unreachable" in str(error.value) and "tfds build mnist" in str(error.value)
     assert os.listdir(tmp_path) == []  # nothing half-downloaded left behind
 
@@ -130,7 +132,7 @@ def test_offline_download_fails_fast_with_what_to_do(tmp_path, no_network):
 def test_unprepared_dataset_without_download_is_a_clear_error(tmp_path):
     config = dataclasses.replace(PRESETS["fashion_mnist"], data_dir=str(tmp_path), download=False)
     with pytest.raises(ConfigError, match=r"'fashion_mnist' is not prepared in .* and --download=false"):
-        input_pipeline.train_dataset(config)
+        datasets.get(config.dataset).train_dataset(config)
 
 
 def test_fig1_recipe_on_mnist_reads_tfds_and_fails_fast_offline(tmp_path, no_network):
@@ -140,6 +142,6 @@ def test_fig1_recipe_on_mnist_reads_tfds_and_fails_fast_offline(tmp_path, no_net
     with pytest.raises(ConfigError, match=r"--dataset=mnist needs the TFDS dataset 'mnist'"):
         recipes.fig1(base, str(tmp_path / "fig1"))
     assert time.monotonic() - start < 10
-    assert no_network == [input_pipeline._DOWNLOAD_HOST]
+    assert no_network == [tfds_family._DOWNLOAD_HOST]
     # It stopped in the first run (the GAN baseline) before anything was written.
     assert os.listdir(tmp_path) == []

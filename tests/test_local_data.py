@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from infogan_tf import export, input_pipeline, local_data
+from infogan_tf import datasets, export, local_data
 from infogan_tf.config import PRESETS, ConfigError
 from infogan_tf.train import train_and_evaluate
 
@@ -35,11 +35,11 @@ def _config(dataset, path, **overrides):
 )
 def test_npz_picks_the_architecture_from_the_image_size(tmp_path, images, shape, architecture):
     path = _npz(tmp_path, images=images, labels=np.arange(20))
-    config = input_pipeline.adapt_config(_config("npz", path, batch_size=8))
+    config = datasets.get("npz").adapt_config(_config("npz", path, batch_size=8))
     assert config.image_shape == shape and config.architecture == architecture
-    batch = next(iter(input_pipeline.train_dataset(config))).numpy()
+    batch = next(iter(datasets.get(config.dataset).train_dataset(config))).numpy()
     assert batch.shape == (8, *shape) and 0 <= batch.min() and batch.max() <= 1
-    images, labels = input_pipeline.labelled_eval_set(config, 10)
+    images, labels = datasets.get(config.dataset).labelled_eval_set(config, 10)
     # 10 of the 20 drawn uniformly, in file order: not the first 10 (a file sorted by label, as
     # dSprites', would give one label).
     assert images.shape == (10, *shape) and list(labels) == sorted(set(labels.tolist())) and labels.max() >= 10
@@ -80,8 +80,8 @@ def test_folder_with_class_subfolders_gives_labels_and_trains(tmp_path, caplog):
     # a class are identical, so Q gives each class one value: the best matching is right on all 10 when
     # the two values differ, on the 6 cats alone when they are the same.
     _, _, discriminator, _ = export.restore(str(workdir))
-    config = input_pipeline.adapt_config(config)
-    images, labels = input_pipeline.labelled_eval_set(config, config.eval_samples)
+    config = datasets.get(config.dataset).adapt_config(config)
+    images, labels = datasets.get(config.dataset).labelled_eval_set(config, config.eval_samples)
     assert images.shape == (10, 64, 64, 3) and sorted(labels) == [0] * 6 + [1] * 4
     predictions = np.argmax(discriminator(images, training=False)["cat_logits"], axis=1)
     per_class = [set(predictions[labels == label].tolist()) for label in (0, 1)]
@@ -96,8 +96,8 @@ def test_grayscale_folder_without_subfolders_has_no_labels(tmp_path):
         _write_image(tmp_path / f"{i}.png", "L", size=(31, 31))
     images, labels, classes = local_data.load_folder(str(tmp_path))
     assert images.shape == (3, 31, 31, 1) and labels is None and classes is None
-    config = input_pipeline.adapt_config(_config("folder", str(tmp_path)))
-    assert config.image_shape == (32, 32, 1) and input_pipeline.labelled_eval_set(config, 3) is None
+    config = datasets.get("folder").adapt_config(_config("folder", str(tmp_path)))
+    assert config.image_shape == (32, 32, 1) and datasets.get(config.dataset).labelled_eval_set(config, 3) is None
 
 
 N = 6
@@ -155,15 +155,15 @@ def test_bad_data_paths_are_one_line_errors(tmp_path):
         assert "\n" not in str(error.value)
     with pytest.raises(ConfigError, match=r"--batch_size=64 is larger than the 6 training images"):
         path = _npz(tmp_path, name="six.npz", images=np.zeros((6, 28, 28), np.uint8))
-        input_pipeline.train_dataset(input_pipeline.adapt_config(_config("npz", path)))
+        datasets.get("npz").train_dataset(datasets.get("npz").adapt_config(_config("npz", path)))
 
 
 def test_faces_folder_keeps_its_preset_shape(tmp_path):
     for i in range(4):
         _write_image(tmp_path / "face_a" / f"{i}.png", "RGB", size=(150, 150))
-    config = input_pipeline.adapt_config(_config("faces", str(tmp_path), batch_size=4))
+    config = datasets.get("faces").adapt_config(_config("faces", str(tmp_path), batch_size=4))
     assert config.image_shape == (64, 64, 1) and config.architecture == "chairs"
     assert config.categorical == () and config.continuous == 5
-    assert next(iter(input_pipeline.train_dataset(config))).shape == (4, 64, 64, 1)
+    assert next(iter(datasets.get(config.dataset).train_dataset(config))).shape == (4, 64, 64, 1)
     with pytest.raises(ConfigError, match="--dataset=faces needs --data_path=DIR"):
-        input_pipeline.train_dataset(_config("faces", None))
+        datasets.get("faces").train_dataset(_config("faces", None))

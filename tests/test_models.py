@@ -12,8 +12,8 @@ import tensorflow as tf
 from infogan_tf import config as config_lib
 from infogan_tf import losses, models
 from infogan_tf.config import PRESETS
+from infogan_tf.gan import InfoGAN
 from infogan_tf.latent import LatentSpec
-from infogan_tf.train import InfoGAN
 
 _LATENT_AND_NET = ("noise_dim", "categorical", "continuous", "q_hidden", "architecture", "image_shape")
 

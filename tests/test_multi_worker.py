@@ -15,7 +15,7 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import figures
-from infogan_tf.train import InfoGAN
+from infogan_tf.gan import InfoGAN
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "helpers"))

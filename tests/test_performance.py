@@ -9,8 +9,9 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import config as config_lib
-from infogan_tf import input_pipeline, performance
-from infogan_tf.train import InfoGAN
+from infogan_tf import performance
+from infogan_tf.datasets.base import in_memory_dataset
+from infogan_tf.gan import InfoGAN
 
 
 def test_auto_resolves_to_xla_on_one_replica_and_float32(mnist_config):
@@ -38,7 +39,7 @@ def _info_bound_curve(config: config_lib.Config, chunks: int, steps: int) -> lis
     performance.set_precision_policy(config.mixed_precision)
     images = np.random.default_rng(0).integers(0, 256, (256, *config.image_shape), dtype=np.uint8)
     model = InfoGAN(config, tf.distribute.get_strategy())
-    iterator = iter(input_pipeline.in_memory_dataset(images, config.batch_size, config.seed))
+    iterator = iter(in_memory_dataset(images, config.batch_size, config.seed))
     curve = []
     for _ in range(chunks):
         metrics, done = model.train_steps(iterator, steps)

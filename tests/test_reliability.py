@@ -16,7 +16,7 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import config as config_lib
-from infogan_tf import figures, input_pipeline, preemption
+from infogan_tf import datasets, figures, preemption
 from infogan_tf.train import TrainingDiverged, train_and_evaluate
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +33,8 @@ def _checkpoint_steps(workdir) -> list[int]:
 
 
 def test_nan_stops_at_the_step_it_appears_and_keeps_the_last_good_checkpoint(tiny, tmp_path, monkeypatch):
-    clean = input_pipeline.train_dataset
+    source = datasets.get(tiny.dataset)
+    clean = source.train_dataset
 
     def poisoned(config):  # the 5th batch (step 5) holds a NaN pixel
         index = tf.data.Dataset.range(10**9)
@@ -41,7 +42,7 @@ def test_nan_stops_at_the_step_it_appears_and_keeps_the_last_good_checkpoint(tin
             lambda images, i: tf.where(tf.equal(i, 4), images + np.nan, images)
         )
 
-    monkeypatch.setattr(input_pipeline, "train_dataset", poisoned)
+    monkeypatch.setattr(source, "train_dataset", poisoned)
     workdir = tmp_path / "run"
     with pytest.raises(TrainingDiverged, match=r"d_loss became nan at step 5; training stopped, the last checkpoint"):
         train_and_evaluate(dataclasses.replace(tiny, steps=8), str(workdir))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from infogan_tf import shapes
+from infogan_tf.datasets import shapes
 
 
 def _render(*factors) -> np.ndarray:

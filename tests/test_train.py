@@ -17,8 +17,10 @@ import pytest
 import tensorflow as tf
 
 from infogan_tf import config as config_lib
-from infogan_tf import evaluate, export, input_pipeline, performance
-from infogan_tf.train import InfoGAN, summary_line, train_and_evaluate
+from infogan_tf import datasets, evaluate, export, performance
+from infogan_tf.gan import InfoGAN
+from infogan_tf.regularisers import contrastive
+from infogan_tf.train import summary_line, train_and_evaluate
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "helpers"))
@@ -37,7 +39,7 @@ def _linear_adam(model: InfoGAN) -> None:
     # (a loss averaged per replica instead of over the global batch looks the same) and it blows up
     # float rounding of near-zero gradients. eps = 1 makes the step ~ lr * g, so the comparison
     # below sees the gradients themselves.
-    for optimizer in (model.g_optimizer, model.d_optimizer, model.cr_optimizer):
+    for optimizer in (model.g_optimizer, model.d_optimizer, model.regularisers[0].optimizer):
         optimizer.epsilon = 1.0
 
 
@@ -55,14 +57,14 @@ def test_mirrored_step_equals_single_device_step(mnist_config, copy_weights):
     assert distributed.generator.bn1.synchronized and not single.generator.bn1.synchronized
     copy_weights(distributed.generator, single.generator)
     copy_weights(distributed.discriminator, single.discriminator)
-    copy_weights(distributed.cr_classifier, single.cr_classifier)
+    copy_weights(distributed.regularisers[0].classifier, single.regularisers[0].classifier)
     for model in (distributed, single):
         _linear_adam(model)
     initial = {v.path: v.numpy() for v in single.variables}
 
     images = tf.random.stateless_uniform([8, *config.image_shape], [3, 4])
     rng = tf.random.Generator.from_seed(11)
-    latent, pairs = single.spec.sample(rng, 8), single.spec.sample_pairs(rng, 8)
+    latent, pairs = single.spec.sample(rng, 8), {"contrastive": contrastive.sample_pairs(single.spec, rng, 8)}
     dataset = tf.data.Dataset.from_tensor_slices((images, latent, pairs)).batch(8)
     per_replica_inputs = next(iter(mirrored.experimental_distribute_dataset(dataset)))
     assert [v.shape[0] for v in per_replica_inputs[0].values] == [4, 4]
@@ -172,14 +174,14 @@ def _check_eval_against_checkpoint(workdir: str, stored: config_lib.Config, eval
     same step, on the labelled and factor sets of the data, recomputed here from Q's outputs."""
     _, _, discriminator, path = export.restore(workdir)
     assert path.endswith(f"-{evaluation['step']}")
-    images, labels = input_pipeline.labelled_eval_set(stored, stored.eval_samples)
+    images, labels = datasets.get(stored.dataset).labelled_eval_set(stored, stored.eval_samples)
     assert images.shape == (stored.eval_samples, 64, 64, 1) and len(set(labels.tolist())) == 3
     q = discriminator(tf.constant(images), training=False)
     predictions = np.argmax(q["cat_logits"].numpy(), axis=1)
     accuracy = _matched_accuracy_by_enumeration(predictions, labels)
     assert evaluation["categorical_accuracy"] == evaluation["categorical_accuracy/cat0"] == pytest.approx(accuracy)
 
-    images, factors = input_pipeline.factor_eval_set(stored, stored.factor_eval_samples)
+    images, factors = datasets.get(stored.dataset).factor_eval_set(stored, stored.factor_eval_samples)
     assert factors.shape == (stored.factor_eval_samples, 5)
     q = discriminator(tf.constant(images), training=False)
     codes = np.concatenate([np.argmax(q["cat_logits"].numpy(), axis=1)[:, None], q["cont_mean"].numpy()], axis=1)

@@ -14,7 +14,7 @@ import tensorflow as tf
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from infogan_tf import config as config_lib  # noqa: E402
-from infogan_tf.train import InfoGAN  # noqa: E402
+from infogan_tf.gan import InfoGAN  # noqa: E402
 
 CONFIG = config_lib.Config(batch_size=8, steps=1, jit_compile=False)
 

@@ -1,0 +1,41 @@
+"""Image folders (`--data_path=DIR`, PNG or JPEG): `--dataset=folder`, a user's images, and `--dataset=faces`,
+the 3D faces renders (DC-IGN, Kulkarni et al. 2015)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from infogan_tf import local_data
+from infogan_tf.config import Config
+from infogan_tf.datasets import base, chairs, tfds_family
+
+
+class ImageFolder(base.InMemorySource):
+    """A folder of images; first-level subfolders, when every image sits in one, are the labels.
+
+    Args:
+        preset: the dataset's preset.
+        shape_from_data: whether the images' size picks the image shape and architecture.
+    """
+
+    def __init__(self, preset: Config, shape_from_data: bool):
+        self.preset = preset
+        self.shape_from_data = shape_from_data
+
+    def read(self, path: str | None):
+        images, labels, _ = local_data.load_folder(path, dataset=self.preset.dataset)
+        return images, labels, None
+
+
+# A user's folder: the MNIST preset (N(0, 0.02) kernels included); image shape and architecture come from
+# the data.
+FOLDER = ImageFolder(dataclasses.replace(tfds_family.MNIST.preset, dataset="folder"), shape_from_data=True)
+# 3D faces: Appendix C.4's 5 continuous codes, 128 noise, and D and Q sharing everything but the output
+# units (q_hidden=0, from the chairs preset). Our choices: the chairs networks at 64x64x1 grayscale,
+# lambda_cont 0.1, the step count.
+FACES = ImageFolder(
+    dataclasses.replace(
+        chairs.CHAIRS.preset, dataset="faces", categorical=(), continuous=5, info_weight_cont=0.1, steps=50_000
+    ),
+    shape_from_data=False,
+)
