@@ -6,6 +6,8 @@ python reproduce.py --recipe=seeds --seeds=0,1,2       # MIG / FactorVAE on shap
 python reproduce.py --recipe=seeds --parallel=2        # the same, two seeds at a time, one per core
 python reproduce.py --recipe=select --seeds=0,1,2,3,4  # the most central of 5 digits runs, exported
 python reproduce.py --recipe=select --workdirs=A,B,C   # the same among finished runs, training none
+python reproduce.py --recipe=select --workdirs=A,B,C --select_score=infogan_cr --select_checkpoint=best
+                                                       # the paper's pair score, on the --keep_best checkpoints
 
 Runs go to --workdir (default runs/<recipe>_<dataset>), results to <workdir>/results.json, figures
 also to --docs_dir when given.
@@ -31,6 +33,21 @@ flags.DEFINE_integer(
     "1.38x the images/s of one on both). 1: one after another in this process.",
 )
 flags.DEFINE_boolean("export", True, "--recipe=select: export the chosen run (as export.py does).")
+flags.DEFINE_enum(
+    "select_score",
+    "dislib",
+    ["dislib", "infogan_cr"],
+    "--recipe=select: the pair score's FactorVAE part. dislib: disentanglement_lib's (std pruning, 10,000 votes "
+    "to fit, 5,000 held out, one shared pool of 2,048 latents); infogan_cr: the paper's own (500 votes of 100 "
+    "fresh latents, no pruning, accuracy on the votes fitted). See infogan_tf/selection.py.",
+)
+flags.DEFINE_enum(
+    "select_checkpoint",
+    "latest",
+    ["latest", "best"],
+    "--recipe=select: score (and export) each run's latest checkpoint, or the one --keep_best kept in "
+    "<run>/checkpoints/best/.",
+)
 
 # The dataset when --dataset is not given: fig1 and select on real handwritten digits that need no download.
 DEFAULT_DATASETS = {"fig1": "digits", "seeds": "shapes", "select": "digits"}
@@ -48,6 +65,9 @@ def main(argv):
                 "--workdirs picks among finished runs for --recipe=select instead of training --seeds; give it "
                 "only with --recipe=select and without --seeds."
             )
+        chosen_flags = [name for name in ("select_score", "select_checkpoint") if FLAGS[name].present]
+        if chosen_flags and FLAGS.recipe != "select":
+            raise ConfigError(f"--{chosen_flags[0]} is a choice of --recipe=select; give it only with --recipe=select.")
         if FLAGS.recipe == "fig1":
             return recipes.fig1(config, workdir, FLAGS.docs_dir)
         try:
@@ -56,7 +76,14 @@ def main(argv):
             raise ConfigError(f"--seeds={','.join(FLAGS.seeds)} must be integers, e.g. 0,1,2.") from None
         if FLAGS.recipe == "select":
             return recipes.select(
-                config, seed_list, workdir, FLAGS.workdirs, export=FLAGS.export, parallel=FLAGS.parallel
+                config,
+                seed_list,
+                workdir,
+                FLAGS.workdirs,
+                export=FLAGS.export,
+                parallel=FLAGS.parallel,
+                score=FLAGS.select_score,
+                checkpoint=FLAGS.select_checkpoint,
             )
         return recipes.seeds(config, seed_list, workdir, FLAGS.docs_dir, parallel=FLAGS.parallel)
 

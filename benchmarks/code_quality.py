@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from infogan_tf import evaluate, input_pipeline, local_data
+from infogan_tf import datasets, evaluate, local_data
 from infogan_tf.export import restore
 from infogan_tf.latent import LatentSpec
 from infogan_tf.models import BatchNormalization
@@ -82,7 +82,7 @@ def measure(workdir: str, bn_batches: int, heldout_npz: str | None = None) -> di
     if spec.continuous and config.image_shape[-1] == 1:
         rng = tf.random.Generator.from_seed(config.seed + 5)
         results.update(evaluate.traversal_correlations(generator, spec, rng))
-    labelled = input_pipeline.labelled_eval_set(config, 1 << 20)
+    labelled = datasets.get(config.dataset).labelled_eval_set(config, 1 << 20)
     if labelled is not None and spec.categorical:
         images, labels = labelled
         results["categorical_accuracy"] = evaluate.categorical_accuracy(discriminator, spec, images, labels)[

@@ -1,4 +1,5 @@
-"""Runs an exported generator on LiteRT, as a mobile app would: numpy + ai-edge-litert, no TensorFlow.
+"""Runs an exported generator on LiteRT, as a mobile app would: numpy, ai-edge-litert and Pillow (to write
+the PNG), no TensorFlow.
 
 python examples/litert_demo.py --tflite_dir=runs/shapes/export/tflite --out=traversal.png [--code=cat0]
 

@@ -146,8 +146,6 @@ class _Presets(collections.abc.Mapping):
     """`--dataset` name -> its preset, each defined by its data source (`infogan_tf.datasets`)."""
 
     def __getitem__(self, dataset: str) -> Config:
-        if dataset not in datasets.names():
-            raise KeyError(dataset)
         return datasets.get(dataset).preset
 
     def __iter__(self):

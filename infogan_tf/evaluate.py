@@ -7,6 +7,15 @@
 - `traversal_correlations`: the paper's Fig. 2c/d as numbers: how monotonically each continuous code
   moves the generated image's slant and width along a traversal.
 - `mig`, `factor_vae`: disentanglement of Q's codes against ground-truth factors.
+
+What "disentanglement_lib's definitions" means here: `mig`, `factor_vae` and `discretize` were written
+from a reading of google-research/disentanglement_lib's source (`evaluation/metrics/mig.py`,
+`factor_vae.py`, `utils.py` and the `unsupervised_study_v1` metric configs: 20 histogram bins, MIG on
+10,000 points, FactorVAE with 10,000 points for the variances, batches of 64, 10,000 training and 5,000
+evaluation votes, pruning threshold 0.05). disentanglement_lib is not a dependency: it is neither imported
+nor run, and no number was compared with one it printed. What backs the claim is that reading, the
+differences each function's docstring lists, and tests/test_evaluate.py's cases whose expected values are
+worked out by hand from those definitions on tiny arrays.
 """
 
 from __future__ import annotations
@@ -156,6 +165,14 @@ def mig(codes: np.ndarray, factors: np.ndarray, bins: int = 20) -> float:
     `codes` [N, C] float (C >= 2), `factors` [N, F] discrete. For each factor: the gap between the
     two codes with the highest mutual information with it (codes discretised into `bins` bins),
     divided by the factor's entropy; the mean over factors (constant factors are skipped).
+
+    The definition of disentanglement_lib's `mig.compute_mig` with `unsupervised_study_v1`'s values: each
+    code cut into 20 equal-width bins over its own range (`utils._histogram_discretize`: `np.digitize`
+    on `np.histogram`'s edges without the last), mutual information and entropy in nats by sklearn's
+    `mutual_info_score` (`utils.discrete_mutual_info`, `discrete_entropy`). Differences: it draws its
+    10,000 points from the data itself, we take the sample given (`--factor_eval_samples`, 10,000 by
+    default); it divides a constant factor's gap, 0, by its entropy, 0 (the mean becomes NaN), we skip
+    the factor; it takes [C, N] arrays, we take [N, C].
     """
     codes, factors = np.asarray(codes), np.asarray(factors)
     if codes.ndim != 2 or codes.shape[1] < 2 or len(codes) != len(factors):
@@ -186,10 +203,15 @@ def factor_vae(
       code with the lowest batch variance divided by its global variance, k).
     - Score: a majority-vote classifier code -> factor from `num_train` votes, its accuracy on
       `num_eval` fresh votes ("eval_accuracy").
-    Differences, both documented in BUILD_NOTES.md: disentanglement_lib draws each vote's batch
+    Differences (the first two documented in BUILD_NOTES.md): disentanglement_lib draws each vote's batch
     from the whole dataset, ours from the sample; and its vote table is indexed by the argmin's
-    position among the active codes (a bug when a code is pruned), ours by the code itself.
-    Factors that do not vary in the sample are never fixed. 0 when no code is active.
+    position among the active codes (a bug when a code is pruned), ours by the code itself (which
+    relabels the table's rows only, so the score is the same). Its global variances come from 10,000
+    fresh observations, ours from the N examples. Factors that do not vary in the sample are never
+    fixed. 0 when no code is active, as its `eval_accuracy` is.
+    Not InfoGAN-CR's FactorVAE metric, which differs again (no pruning, standard deviations with ddof 0,
+    500 votes of 100 examples, accuracy on the votes the classifier was fitted on): that one is
+    `selection.infogan_cr_factor_vae`.
     """
     codes, factors = np.asarray(codes, np.float64), np.asarray(factors)
     global_variance = codes.var(axis=0, ddof=1)

@@ -81,8 +81,8 @@ def _child(config_json: str, workdir: str) -> int:
 def _train_all(runs: dict[str, config_lib.Config], parallel: int = 1) -> dict[str, dict]:
     """`_train` of each `{workdir: config}`. With `parallel` > 1, that many runs at once, each in a process
     of its own pinned to an equal share of this process's CPU cores, its log in `<workdir>.log`. Small
-    models leave a second core half idle (issue 17: two runs on one core each trained 1.38x the images/s
-    of one run on both). A signal is passed on to the runs, which save a checkpoint; then `Interrupted`."""
+    models leave a second core half idle (two runs on one core each trained 1.38x the images/s of one run
+    on both). A signal is passed on to the runs, which save a checkpoint; then `Interrupted`."""
     # Where a platform cannot pin a process to cores (no sched_getaffinity, e.g. macOS), only 1 is offered.
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else [0]
     if not 1 <= parallel <= len(cores):
@@ -292,13 +292,21 @@ def select(
     workdirs: list[str] | None = None,
     export: bool = True,
     tflite: bool = True,
-    num_samples: int = selection.NUM_SAMPLES,
+    num_samples: int | None = None,
     parallel: int = 1,
+    score: str = "dislib",
+    checkpoint: str = "latest",
 ) -> dict:
     """ModelCentrality: `base` trained once per seed (as `seeds` trains it, `parallel` at once), or the
     finished `workdirs` (then nothing is trained), score each other without labels; the most central run is
     chosen and, with `export`, exported as `python export.py --workdir=<chosen>` does (its TFLite files
-    only with `tflite`)."""
+    only with `tflite`).
+
+    `score` (`--select_score`) is the pair score's FactorVAE variant, `"dislib"` or `"infogan_cr"`, and
+    `checkpoint` (`--select_checkpoint`) which checkpoint of each run is scored, `"latest"` or `"best"` (the
+    one `--keep_best` kept); see `infogan_tf.selection`. `num_samples`: `selection.cross_scores`'. The
+    checkpoint of the chosen run that was scored is the one exported."""
+    selection.check_choices(score, checkpoint)
     if workdirs is not None:
         run_dirs = list(workdirs)
     else:
@@ -307,24 +315,41 @@ def select(
                 "--recipe=select compares runs: give two seeds or more (e.g. --seeds=0,1,2,3,4) or --workdirs."
             )
         selection.check_spec(LatentSpec.from_config(base))  # before hours of training, not after
+        if checkpoint == "best" and not base.keep_best:
+            raise config_lib.ConfigError(
+                "--select_checkpoint=best scores the checkpoint each run keeps with --keep_best; give --keep_best "
+                "(e.g. --keep_best=categorical_accuracy) or --select_checkpoint=latest."
+            )
         _train_seeds(base, seed_list, workdir, parallel)
         run_dirs = [_seed_dir(workdir, seed) for seed in seed_list]
-    results = selection.select_workdirs(run_dirs, num_samples)
+    results = selection.select_workdirs(run_dirs, num_samples, score=score, checkpoint=checkpoint)
     os.makedirs(workdir, exist_ok=True)
     path = os.path.join(workdir, "results.json")
     write_json(path, results)  # before the export: a failed export keeps the scores
     if export:
         chosen = results["chosen"]["workdir"]
-        exported = export_lib.export(chosen, tflite=tflite)
+        scored = results["runs"][results["chosen"]["index"]]["checkpoint"] if checkpoint == "best" else None
+        exported = export_lib.export(chosen, checkpoint=scored, tflite=tflite)
         results["export"] = {key: exported[key] for key in ("saved_model", "tflite_dir") if key in exported}
         logging.info("Exported the chosen run %s to %s", chosen, exported["saved_model"])
         write_json(path, results)
     return results
 
 
+# What `select_table` says each pair score is (infogan_tf.selection's module docstring has the details).
+SCORE_NAMES = {
+    "dislib": "FactorVAE as disentanglement_lib computes it (codes of std < 0.05 pruned, 10,000 votes to fit and "
+    "5,000 held out, on one shared pool of latents)",
+    "infogan_cr": "FactorVAE as InfoGAN-CR's code computes it (500 votes of 100 fresh latents each, no pruning, "
+    "accuracy on the votes it was fitted on)",
+}
+
+
 def select_table(results: dict) -> str:
     """A Markdown table of the symmetrised scores (the diagonal, a run's Q on its own G, in brackets: it
-    does not count), each run's centrality, and the eval.json numbers the choice did not use."""
+    does not count), each run's centrality, and the eval.json numbers the choice did not use; then a line
+    naming the pair score and the checkpoints scored (results written before they could be chosen used
+    the `dislib` score on the latest checkpoints)."""
     runs, symmetric = results["runs"], results["scores"]["symmetric"]
     reported = [
         (name, title)
@@ -343,4 +368,10 @@ def select_table(results: dict) -> str:
         scores = [f"({value:.3f})" if i == j else f"{value:.3f}" for j, value in enumerate(symmetric[i])]
         evaluation = [f"{run['eval'][key]:.3f}" for key, _ in reported]
         lines.append("| " + " | ".join([name, *scores, f"{run['centrality']:.3f}", *evaluation]) + " |")
+    score = results.get("pair_score", "dislib")
+    lines.append("")
+    lines.append(
+        f"Pair score: {score}, {SCORE_NAMES[score]}, averaged with the categorical codes' matched agreement "
+        f"where the model has some; checkpoints scored: {results.get('checkpoint', 'latest')}."
+    )
     return "\n".join(lines)

@@ -10,19 +10,42 @@ j = the generating run's G, is in [0, 1] (1: Q_i reads G_j's codes perfectly) an
   the value of code k that made them, after matching values one-to-one (`evaluate.matched_accuracy`);
   the mean over codes. Code k is matched to code k only, a simplification: two runs whose categorical codes
   carry the same factors in another order score low (with one categorical code, as on MNIST, it never
-  arises);
-- `factor_vae`: the paper's ModelCentrality score, the FactorVAE metric (`evaluate.factor_vae`) with
-  G_j as the ground-truth generator, its latent codes as the factors, and Q_i as the encoder, whose
-  representation is `evaluate.representation`'s (categorical argmaxes, then continuous means: the one of
-  eval.json's `factor_vae`). FactorVAE's votes need examples that share one factor's value while the
-  others vary (its procedure fixes a factor and draws the rest); with G_j as the simulator that is exact
-  when continuous codes are drawn on a grid of `bins` values (the centres of `bins` equal bins of
-  Unif(-1, 1)): every value is shared by ~N / bins examples whose other codes and noise vary freely, as
-  on dSprites' grid of factors, and one pre-drawn sample serves every pair. Computed when the model has
-  a continuous code and at least two codes (with one factor FactorVAE is always 1).
+  arises). The paper's models have no categorical code; this part is ours, the same under both scores;
+- `factor_vae`: a FactorVAE metric with G_j as the ground-truth simulator, its latent codes as the factors
+  and Q_i as the encoder, whose representation is `evaluate.representation`'s (categorical argmaxes, then
+  continuous means: the one of eval.json's `factor_vae`). Computed when the model has a continuous code
+  and at least two codes (with one factor FactorVAE is always 1). Two variants, `score`:
 
-`pair_score` and `medoid` work on arrays only; `cross_scores` runs the models and `select_workdirs`
-restores finished workdirs and returns every score.
+  - `"dislib"` (the default, and the score of every selection published before the choice existed):
+    disentanglement_lib's FactorVAE as `evaluate.factor_vae` computes it, on ONE shared pool of
+    `NUM_SAMPLES` (2,048) latents drawn once (fixed by `SAMPLE_SEED`) for every pair: codes whose
+    standard deviation over the pool is below 0.05 are pruned; each code's variance over the pool
+    (ddof 1) normalises it; a vote fixes a factor at a random example's value, draws 64 examples sharing
+    it from the pool (with replacement), and goes to the active code of least normalised variance; a
+    majority-vote classifier code -> factor is fitted on 10,000 votes and the score is its accuracy on
+    5,000 more. It is not the paper's score: that one prunes nothing, holds no votes out and draws
+    fresh latents for every vote.
+    Votes need examples that share one factor's value while the others vary, so the pool's continuous
+    codes are drawn on a grid of `bins` values (the centres of `bins` equal bins of Unif(-1, 1)): every
+    value is shared by ~N / bins examples whose other codes and noise vary freely, as on dSprites' grid.
+  - `"infogan_cr"`: the paper's own score, as its code computes it (fjxmlzn/InfoGAN-CR,
+    `InfoGAN-CR_dSprites/gan_task_mc_generate_metric_data.py` draws the data, `FactorVAE_dSprites/gan/
+    metric.py`'s `FactorVAEMetric` scores it; `infogan_cr_factor_vae`): `GROUPS` (500) votes, vote m fixing
+    code m mod C (round robin over the C codes) at the value of the first of `GROUP_SIZE` (100) fresh
+    prior latents, the other codes and the noise drawn freshly for each; no pruning (a code constant over
+    the images wins every vote, as their arithmetic gives); every code divided by its standard deviation
+    (ddof 0) over `STD_SAMPLES` more fresh latents; the vote goes to the code of least standard deviation
+    (ddof 0) within the group; the score is the accuracy of the majority-vote classifier on the very votes
+    it was fitted on (no held-out votes). Continuous codes are drawn from the prior, not a grid; the
+    latents are fixed by `SAMPLE_SEED`, the same for every pair; the `categorical` part is read on the
+    `STD_SAMPLES` latents. One difference: the paper's standard deviations come from a tenth of dSprites
+    (73,728 latents), ours from 10,000 (the relative standard error of a standard deviation from N
+    samples, ~1/sqrt(2N), is 0.7 % there). It costs more: 60,000 images per G, each read by every Q
+    (three digits runs: ~4 min on two cores, against seconds for `"dislib"`).
+
+`pair_score`, `infogan_cr_pair_score` and `medoid` work on arrays only; `cross_scores` runs the models and
+`select_workdirs` restores finished workdirs (their latest checkpoints, or with `checkpoint="best"` the ones
+`--keep_best` kept in `checkpoints/best/`) and returns every score.
 """
 
 from __future__ import annotations
@@ -43,6 +66,13 @@ from infogan_tf.latent import CONTINUOUS_HIGH, CONTINUOUS_LOW, LatentSpec
 NUM_SAMPLES = 2048  # latents per ordered pair: ~100 examples per continuous code value with 20 bins.
 BINS = 20  # grid values per continuous code (evaluate.discretize's default number of bins).
 SAMPLE_SEED = 0  # one fixed latent sample (and FactorVAE vote draw) for every pair and every call.
+# The pair score's FactorVAE variant (module docstring): disentanglement_lib's on one pool, or InfoGAN-CR's.
+SCORES = ("dislib", "infogan_cr")
+# Which checkpoint of each workdir is scored: the latest, or the one `--keep_best` kept in checkpoints/best/.
+CHECKPOINTS = ("latest", "best")
+GROUPS = 500  # InfoGAN-CR's M: votes per ordered pair, each one group of latents.
+GROUP_SIZE = 100  # InfoGAN-CR's L: fresh latents per group.
+STD_SAMPLES = 10_000  # fresh latents for each code's standard deviation under "infogan_cr".
 
 
 def check_spec(spec: LatentSpec) -> None:
@@ -53,6 +83,14 @@ def check_spec(spec: LatentSpec) -> None:
             f"code or at least two continuous codes (this model has no categorical code and {spec.continuous} "
             "continuous); set --categorical or --continuous."
         )
+
+
+def check_choices(score: str = "dislib", checkpoint: str = "latest") -> None:
+    """ConfigError unless `score` is one of `SCORES` and `checkpoint` one of `CHECKPOINTS`."""
+    if score not in SCORES:
+        raise ConfigError(f"--select_score={score} must be one of {', '.join(SCORES)}.")
+    if checkpoint not in CHECKPOINTS:
+        raise ConfigError(f"--select_checkpoint={checkpoint} must be one of {', '.join(CHECKPOINTS)}.")
 
 
 def pair_score(reading: np.ndarray, codes: np.ndarray, num_categorical: int, seed: int = SAMPLE_SEED) -> dict:
@@ -91,6 +129,93 @@ def pair_score(reading: np.ndarray, codes: np.ndarray, num_categorical: int, see
     return {**parts, "score": float(np.mean(list(parts.values())))}
 
 
+def infogan_cr_factor_vae(std_reading: np.ndarray, group_readings: np.ndarray, fixed: np.ndarray) -> float:
+    """InfoGAN-CR's FactorVAE metric (their `FactorVAEMetric.evaluate`) on an encoder's readings; no models.
+
+    Args:
+        std_reading: [S, C] the encoder's reading of S images made from fresh prior latents; each code's
+            standard deviation over them (ddof 0) divides that code everywhere below.
+        group_readings: [M, L, C] its reading of M groups of L images each; in group m factor `fixed[m]`
+            took one value while every other factor varied.
+        fixed: [M] the factor each group fixed.
+
+    Returns:
+        The share of the M votes that the majority-vote classifier code -> factor, fitted on these same
+        votes, gets right: the sum over codes of the most votes any one factor gave the code, over M. Vote m
+        goes to the code of least standard deviation (ddof 0) within group m. Nothing is pruned: a code
+        constant over the S images has standard deviation 0, its divided readings are infinite or NaN and
+        so is its spread, which `np.argmin`, as in their code, takes for the least: the (first) constant
+        code wins every vote. Constancy is tested exactly (max == min), as float rounding can leave a
+        constant's computed standard deviation a hair above 0, which would make the outcome an accident.
+    """
+    std_reading = np.asarray(std_reading, np.float64)
+    group_readings = np.asarray(group_readings, np.float64)
+    fixed = np.asarray(fixed, np.int64)
+    if (
+        std_reading.ndim != 2
+        or group_readings.ndim != 3
+        or group_readings.shape[2] != std_reading.shape[1]
+        or fixed.shape != group_readings.shape[:1]
+        or not len(fixed)
+    ):
+        raise ValueError(
+            f"std_reading {std_reading.shape}, group_readings {group_readings.shape} and fixed {fixed.shape} must "
+            "be [S, C], [M, L, C] and [M] with M > 0."
+        )
+    scale = np.std(std_reading, axis=0)
+    scale[np.ptp(std_reading, axis=0) == 0] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):  # a constant code: x / 0, kept as their code keeps it
+        spread = np.std(group_readings / scale, axis=1)  # [M, C]
+    votes = np.zeros((std_reading.shape[1], fixed.max() + 1), np.int64)
+    np.add.at(votes, (np.argmin(spread, axis=1), fixed), 1)
+    return float(votes.max(axis=1).sum() / len(fixed))
+
+
+def infogan_cr_pair_score(
+    std_reading: np.ndarray,
+    std_codes: np.ndarray,
+    group_readings: np.ndarray,
+    fixed: np.ndarray,
+    num_categorical: int,
+) -> dict:
+    """`pair_score` under `score="infogan_cr"`: how well one run's Q reads another run's codes; no models.
+
+    Args:
+        std_reading: [S, n_cat + n_cont] Q_i's reading (`evaluate.representation`'s) of G_j's images made
+            from S fresh prior latents.
+        std_codes: [S, n_cat + n_cont] those latents' codes, categorical values then continuous codes.
+        group_readings: [M, L, n_cat + n_cont] Q_i's reading of G_j's images of M groups of L latents; in
+            group m, code `fixed[m]` (categorical codes first) is shared and the rest drawn freshly.
+        fixed: [M] the code each group shares.
+        num_categorical: n_cat, how many leading columns are categorical.
+
+    Returns:
+        `categorical` (when n_cat > 0; matched accuracy on the S images, as `pair_score`'s),
+        `factor_vae` (`infogan_cr_factor_vae`, with a continuous code and two codes or more) and `score`,
+        their mean, each in [0, 1].
+    """
+    std_reading, std_codes = np.asarray(std_reading), np.asarray(std_codes)
+    if std_reading.shape != std_codes.shape or std_reading.ndim != 2 or not 0 <= num_categorical <= std_codes.shape[1]:
+        raise ValueError(
+            f"std_reading {std_reading.shape} and std_codes {std_codes.shape} must be equal [S, C] with C >= n_cat."
+        )
+    parts = {}
+    if num_categorical:
+        parts["categorical"] = float(
+            np.mean(
+                [
+                    evaluate.matched_accuracy(std_reading[:, k].astype(np.int64), std_codes[:, k].astype(np.int64))
+                    for k in range(num_categorical)
+                ]
+            )
+        )
+    if std_codes.shape[1] > num_categorical and std_codes.shape[1] >= 2:
+        parts["factor_vae"] = infogan_cr_factor_vae(std_reading, group_readings, fixed)
+    if not parts:
+        raise ValueError(f"codes {std_codes.shape} with {num_categorical} categorical: nothing to score (check_spec).")
+    return {**parts, "score": float(np.mean(list(parts.values())))}
+
+
 def medoid(scores) -> tuple[np.ndarray, np.ndarray, int]:
     """The run most similar to the others under the pair scores `scores` [n, n] (n >= 2).
 
@@ -115,27 +240,69 @@ def grid_latents(spec: LatentSpec, num_samples: int, seed: int = SAMPLE_SEED, bi
     return latent
 
 
+def infogan_cr_latents(
+    spec: LatentSpec,
+    std_samples: int = STD_SAMPLES,
+    groups: int = GROUPS,
+    group_size: int = GROUP_SIZE,
+    seed: int = SAMPLE_SEED,
+) -> tuple[dict[str, tf.Tensor], np.ndarray]:
+    """The latents `score="infogan_cr"` reads: `std_samples` from the prior, then `groups` groups of
+    `group_size`, group m sharing code m mod C (`code_names`' order) at its first latent's value.
+
+    Returns the latents (the `std_samples` first, then the groups', group by group) and `fixed` [groups],
+    the code each group shares.
+    """
+    num_codes = len(spec.categorical) + spec.continuous
+    latent = spec.sample(tf.random.Generator.from_seed(seed), std_samples + groups * group_size)
+    fixed = np.arange(groups) % num_codes  # round robin, as their `i % 5` over dSprites' five codes
+    rows = np.arange(groups)
+    for name, first in (("categorical", 0), ("continuous", len(spec.categorical))):
+        values = np.array(latent[name])
+        grouped = values[std_samples:].reshape(groups, group_size, values.shape[1])  # a view: edits reach `values`
+        mine = (fixed >= first) & (fixed < first + values.shape[1])
+        column = fixed[mine] - first
+        grouped[rows[mine], :, column] = grouped[rows[mine], 0, column][:, None]
+        latent[name] = tf.constant(values)
+    return latent, fixed
+
+
 def cross_scores(
     runs: Sequence[tuple],
     spec: LatentSpec,
-    num_samples: int = NUM_SAMPLES,
+    num_samples: int | None = None,
     seed: int = SAMPLE_SEED,
     bins: int = BINS,
     batch_size: int = 256,
+    score: str = "dislib",
+    groups: int | None = None,
+    group_size: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every run's Q on every run's images: `pair_score` of each ordered pair, in inference mode.
+    """Every run's Q on every run's images: `pair_score` (or `infogan_cr_pair_score`) of each ordered pair,
+    in inference mode.
 
     Args:
         runs: (generator, discriminator) per run, all of latent spec `spec` and one image shape.
         spec: the runs' latent spec.
-        num_samples: latents per pair, the same `num_samples` (fixed by `seed`) for every G.
+        num_samples: with `score="dislib"` the latents of the one pool every pair is scored on (default
+            `NUM_SAMPLES`); with `"infogan_cr"` the fresh latents of the standard deviations (default
+            `STD_SAMPLES`). The same latents (fixed by `seed`) for every G.
         seed: seeds the latents and FactorVAE's votes.
-        bins: grid values per continuous code.
+        bins: grid values per continuous code (`"dislib"` only).
         batch_size: images per G or D call.
+        score: `"dislib"` or `"infogan_cr"` (module docstring).
+        groups, group_size: `"infogan_cr"`'s votes per pair and latents per vote (default `GROUPS`,
+            `GROUP_SIZE`; read when called, so a test can shrink them).
 
     Returns:
         `{part: [n, n] matrix}` for `score` and each of its parts; entry [i, j] is Q_i reading G_j.
     """
+    check_choices(score=score)
+    if score == "infogan_cr":
+        return _infogan_cr_cross_scores(
+            runs, spec, num_samples or STD_SAMPLES, groups or GROUPS, group_size or GROUP_SIZE, seed, batch_size
+        )
+    num_samples = num_samples or NUM_SAMPLES
     latent = grid_latents(spec, num_samples, seed, bins)
     codes = np.concatenate([latent["categorical"].numpy(), latent["continuous"].numpy()], axis=1)
     matrices: dict[str, np.ndarray] = {}
@@ -154,6 +321,33 @@ def cross_scores(
     return matrices
 
 
+def _infogan_cr_cross_scores(
+    runs: Sequence[tuple], spec: LatentSpec, std_samples: int, groups: int, group_size: int, seed: int, batch_size: int
+) -> dict[str, np.ndarray]:
+    """`cross_scores` under `score="infogan_cr"`."""
+    latent, fixed = infogan_cr_latents(spec, std_samples, groups, group_size, seed)
+    codes = np.concatenate([latent["categorical"].numpy(), latent["continuous"].numpy()], axis=1)[:std_samples]
+    total = std_samples + groups * group_size
+    matrices: dict[str, np.ndarray] = {}
+    for j, (generator, _) in enumerate(runs):
+        # Each batch of G_j's images is read by every Q at once and dropped: 60,000 64x64 images would
+        # hold 1 GB, their readings a few MB.
+        readings: list[list[np.ndarray]] = [[] for _ in runs]
+        for start in range(0, total, batch_size):
+            images = generator(
+                {name: value[start : start + batch_size] for name, value in latent.items()}, training=False
+            )
+            for i, (_, discriminator) in enumerate(runs):
+                readings[i].append(evaluate.representation(discriminator, spec, images, batch_size))
+        for i, parts in enumerate(readings):
+            reading = np.concatenate(parts)
+            group_readings = reading[std_samples:].reshape(groups, group_size, reading.shape[1])
+            pair = infogan_cr_pair_score(reading[:std_samples], codes, group_readings, fixed, len(spec.categorical))
+            for name, value in pair.items():
+                matrices.setdefault(name, np.zeros((len(runs), len(runs))))[i, j] = value
+    return matrices
+
+
 def _describe(config: config_lib.Config) -> str:
     return (
         f"noise {config.noise_dim}, categorical {list(config.categorical)}, continuous {config.continuous}, "
@@ -161,9 +355,16 @@ def _describe(config: config_lib.Config) -> str:
     )
 
 
-def check_workdirs(workdirs: Sequence[str]) -> list[config_lib.Config]:
-    """The configs of `workdirs`, each a finished run (config.json, a checkpoint) of one latent spec and
-    image shape, so every Q can read every G's images; ConfigError naming the directory otherwise."""
+def best_dir(workdir: str) -> str:
+    """Where `--keep_best` keeps a run's best checkpoint (train.BestCheckpoint)."""
+    return os.path.join(workdir, "checkpoints", "best")
+
+
+def check_workdirs(workdirs: Sequence[str], checkpoint: str = "latest") -> list[config_lib.Config]:
+    """The configs of `workdirs`, each a finished run (config.json, a checkpoint; with `checkpoint="best"` one
+    in `checkpoints/best/` too) of one latent spec and image shape, so every Q can read every G's images;
+    ConfigError naming the directory otherwise."""
+    check_choices(checkpoint=checkpoint)
     if len(workdirs) < 2:
         raise ConfigError(
             f"--workdirs={','.join(workdirs)} gives {len(workdirs)} run; ModelCentrality compares runs, give two "
@@ -188,12 +389,18 @@ def check_workdirs(workdirs: Sequence[str]) -> list[config_lib.Config]:
             raise ConfigError(
                 f"--workdirs: {workdir} has no checkpoint yet; train it first (python train.py --workdir={workdir})."
             )
+    if checkpoint == "best":
+        for workdir in workdirs:
+            if not tf.train.latest_checkpoint(best_dir(workdir)):
+                raise ConfigError(
+                    f"--select_checkpoint=best: {workdir} has no checkpoint in checkpoints/best/, which only runs "
+                    "trained with --keep_best keep; train it with --keep_best or give --select_checkpoint=latest."
+                )
     check_spec(LatentSpec.from_config(configs[0]))
     return configs
 
 
-def _read_eval(workdir: str) -> dict:
-    path = os.path.join(workdir, "eval.json")
+def _read_json(path: str) -> dict:
     if not os.path.isfile(path):
         return {}
     with open(path) as f:
@@ -201,36 +408,68 @@ def _read_eval(workdir: str) -> dict:
 
 
 def select_workdirs(
-    workdirs: Sequence[str], num_samples: int = NUM_SAMPLES, seed: int = SAMPLE_SEED, bins: int = BINS
+    workdirs: Sequence[str],
+    num_samples: int | None = None,
+    seed: int = SAMPLE_SEED,
+    bins: int = BINS,
+    score: str = "dislib",
+    checkpoint: str = "latest",
 ) -> dict:
     """ModelCentrality over finished workdirs: every score, each run's centrality and the chosen run.
 
-    Labels play no part in the choice; each run's eval.json (categorical accuracy on real labels,
-    MIG / FactorVAE against true factors, L_I) is copied beside its centrality, to judge the pick by.
+    Args:
+        workdirs: finished training runs of one latent spec and image shape.
+        num_samples, seed, bins: as `cross_scores` takes them.
+        score: the pair score's FactorVAE variant, `"dislib"` or `"infogan_cr"` (module docstring).
+        checkpoint: `"latest"`, each run's latest checkpoint, or `"best"`, the one `--keep_best` kept in
+            `checkpoints/best/` (ConfigError naming a workdir without one).
+
+    Labels play no part in the choice; each run's evaluation of the scored checkpoint (eval.json, or with
+    `"best"` checkpoints/best/best.json: categorical accuracy on real labels, MIG / FactorVAE against true
+    factors, L_I) is copied beside its centrality, to judge the pick by.
     """
-    configs = check_workdirs(workdirs)
-    runs = [export_lib.restore(workdir)[1:3] for workdir in workdirs]
-    matrices = cross_scores(runs, LatentSpec.from_config(configs[0]), num_samples, seed, bins)
+    check_choices(score, checkpoint)
+    configs = check_workdirs(workdirs, checkpoint)
+    restored = [
+        export_lib.restore(workdir, tf.train.latest_checkpoint(best_dir(workdir)) if checkpoint == "best" else None)
+        for workdir in workdirs
+    ]
+    num_samples = num_samples or (STD_SAMPLES if score == "infogan_cr" else NUM_SAMPLES)
+    matrices = cross_scores(
+        [models[1:3] for models in restored], LatentSpec.from_config(configs[0]), num_samples, seed, bins, score=score
+    )
     symmetric, centrality, chosen = medoid(matrices["score"])
     names = [os.path.basename(os.path.normpath(workdir)) for workdir in workdirs]
     if len(set(names)) < len(names):  # e.g. a/run and b/run: the whole paths tell them apart
         names = list(workdirs)
+    evaluations = [
+        _read_json(
+            os.path.join(best_dir(workdir), "best.json") if checkpoint == "best" else os.path.join(workdir, "eval.json")
+        )
+        for workdir in workdirs
+    ]
     per_run = [
         {
             "name": name,
             "workdir": workdir,
             "seed": config.seed,
+            "checkpoint": models[3],
             "centrality": float(centrality[i]),
-            "eval": _read_eval(workdir),
+            "eval": evaluation,
         }
-        for i, (name, workdir, config) in enumerate(zip(names, workdirs, configs, strict=True))
+        for i, (name, workdir, config, models, evaluation) in enumerate(
+            zip(names, workdirs, configs, restored, evaluations, strict=True)
+        )
     ]
+    sizes = {"groups": GROUPS, "group_size": GROUP_SIZE} if score == "infogan_cr" else {"continuous_bins": bins}
     return {
         "method": "ModelCentrality (Lin et al. 2020, arXiv:1906.06034): the medoid of the symmetrised scores",
         "matrix_layout": "scores[i][j]: run i's Q reading run j's generated images",
+        "pair_score": score,
+        "checkpoint": checkpoint,
         "num_samples": num_samples,
         "sample_seed": seed,
-        "continuous_bins": bins,
+        **sizes,
         "runs": per_run,
         "scores": {
             "raw": matrices["score"].tolist(),

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import os
+import shutil
 
 import keras
 import numpy as np
@@ -15,7 +17,7 @@ import tensorflow as tf
 from conftest import TINY_RUN
 
 from infogan_tf import config as config_lib
-from infogan_tf import figures, local_data, losses, models
+from infogan_tf import datasets, figures, local_data, losses, models
 from infogan_tf.datasets import shapes
 from infogan_tf.gan import InfoGAN
 from infogan_tf.latent import LatentSpec
@@ -326,3 +328,25 @@ def test_traversal_captions_name_the_factor_each_code_has_the_most_information_a
     caption = figures._caption(config, "cont0", False, best["cont0"])
     assert caption.endswith("most informative of pos_x (I/H 0.60)")
     assert figures.code_factors(str(tmp_path / "none")) == (None, {})
+
+
+def test_a_cr_checkpoint_written_before_the_regulariser_interface_still_restores(tmp_path):
+    # tests/data/cr_checkpoint_4b6702b: a 2-step shapes run with the InfoGAN-CR preset and CR from step 1,
+    # written by commit 4b6702b, when the classifier and its optimiser were attributes of the training
+    # class. Their checkpoint keys must not change: every value in it finds its object, and it resumes.
+    fixture = os.path.join(os.path.dirname(__file__), "data", "cr_checkpoint_4b6702b")
+    workdir = tmp_path / "run"
+    shutil.copytree(fixture, workdir)
+    config = config_lib.read_workdir_config(str(workdir))
+    model = InfoGAN(config, tf.distribute.get_strategy())
+    iterator = iter(datasets.get(config.dataset).train_dataset(config))
+    step = tf.Variable(0, dtype=tf.int64)
+    checkpoint = tf.train.Checkpoint(step=step, data_iterator=iterator, **model.checkpoint_objects())
+    checkpoint.restore(str(workdir / "checkpoints" / "ckpt-2")).assert_consumed()
+    reader = tf.train.load_checkpoint(str(workdir / "checkpoints" / "ckpt-2"))
+    logits = reader.get_tensor("cr_classifier/logits/_kernel/.ATTRIBUTES/VARIABLE_VALUE")
+    np.testing.assert_array_equal(model.regularisers[0].classifier.logits.kernel.numpy(), logits)
+    assert int(step) == 2
+    # And a run resumes from it, CR's metrics and all.
+    results = train_and_evaluate(dataclasses.replace(config, steps=3, eval_every=3, sample_every=3), str(workdir))
+    assert results["step"] == 3 and "cr_loss" in results

@@ -152,3 +152,63 @@ def test_traversal_correlations_find_the_code_that_moves_each_measure():
     assert rhos["spearman_slant/cont1"] == pytest.approx(1.0)
     assert rhos["spearman_slant/cont0"] == 0.0  # the slant is constant along cont0's traversal
     assert abs(rhos["spearman_width/cont1"]) < 0.8
+
+
+# Hand-computed values from disentanglement_lib's definitions (google-research/disentanglement_lib, read not
+# run: evaluation/metrics/mig.py `compute_mig`, utils.py `_histogram_discretize`, `discrete_mutual_info`,
+# `discrete_entropy`; evaluation/metrics/factor_vae.py `compute_factor_vae`, `_prune_dims` at the
+# unsupervised_study_v1 threshold 0.05). Mutual information in nats, as sklearn's mutual_info_score.
+
+
+def test_mig_of_two_factors_and_two_codes_matches_the_hand_computation():
+    f0 = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    f1 = np.array([0, 1, 0, 1, 0, 1, 0, 1])  # independent of f0: each (f0, f1) pair twice
+    # 20 equal-width bins over each code's own range (np.histogram's edges, np.digitize on all but the
+    # last): code 0's 0.00-0.03 fall in [0, 0.05) and 0.97-1.00 in [0.95, 1], so it discretises to f0;
+    # code 1's -3 and 5 fall in its first and last bins: b = [0, 0, 0, 1, 1, 1, 1, 1].
+    code0 = np.array([0.0, 0.01, 0.02, 0.03, 0.97, 0.98, 0.99, 1.0])
+    code1 = np.array([-3.0, -3.0, -3.0, 5.0, 5.0, 5.0, 5.0, 5.0])
+    codes, factors = np.stack([code0, code1], axis=1), np.stack([f0, f1], axis=1)
+    # I(f0; code0) = H(f0) = ln 2 and I(f1; code0) = 0.
+    # I(f0; b), joint counts (f0, b): (0,0) 3, (0,1) 1, (1,1) 4 of 8; p(b=0) = 3/8, p(b=1) = 5/8:
+    #   3/8 ln((3/8) / (1/2 * 3/8)) + 1/8 ln((1/8) / (1/2 * 5/8)) + 4/8 ln((4/8) / (1/2 * 5/8))
+    #   = 3/8 ln 2 + 1/8 ln(2/5) + 1/2 ln(8/5) = 2 ln 2 - 5/8 ln 5 (0.3804).
+    # I(f1; b), joint counts (f1, b): (0,0) 2, (1,0) 1, (0,1) 2, (1,1) 3:
+    #   1/4 ln(4/3) + 1/8 ln(2/3) + 1/4 ln(4/5) + 3/8 ln(6/5) = 3/2 ln 2 - 5/8 ln 5 (0.0338).
+    i_f0_b, i_f1_b = 2 * np.log(2) - 5 / 8 * np.log(5), 1.5 * np.log(2) - 5 / 8 * np.log(5)
+    table = evaluate.normalised_mutual_information(codes, factors)
+    np.testing.assert_allclose(table, np.array([[np.log(2), 0.0], [i_f0_b, i_f1_b]]) / np.log(2), atol=1e-12)
+    # MIG: factor 0's gap (ln 2 - I(f0; b)) / ln 2, factor 1's (I(f1; b) - 0) / ln 2; their mean
+    # (ln 2 - ln 2 / 2) / (2 ln 2) = 1/4 exactly.
+    assert evaluate.mig(codes, factors) == pytest.approx(0.25, abs=1e-12)
+
+
+def test_mig_divides_each_gap_by_its_own_factors_entropy():
+    f0 = np.array([0, 0, 1, 1, 2, 2, 3, 3])  # H = ln 4
+    f1 = np.array([0, 1, 0, 1, 0, 1, 0, 1])  # H = ln 2, independent of f0
+    codes = np.stack([f0, f0 // 2, f1], axis=1).astype(float)  # 0-3 fall in 4 of the 20 bins, 0-1 in 2
+    # Factor 0: I with the codes ln 4, ln 2 (f0 // 2 is a function of f0: I = H(f0 // 2)), 0; gap
+    # (ln 4 - ln 2) / ln 4 = 1/2. Factor 1: ln 2, 0, 0 (the first two codes are independent of it); gap
+    # ln 2 / ln 2 = 1. MIG (1/2 + 1) / 2 = 3/4 (1 if factor 0's gap were divided by ln 2 instead).
+    assert evaluate.mig(codes, np.stack([f0, f1], axis=1)) == pytest.approx(0.75, abs=1e-12)
+
+
+def test_factor_vae_prunes_a_constant_code_so_every_vote_stays_with_its_factor():
+    factors = _factors()
+    codes = np.concatenate([factors[:, :1], np.zeros((len(factors), 1)), factors[:, 1:]], axis=1).astype(float)
+    # Code 1 is constant: standard deviation 0 < 0.05, pruned (`_prune_dims`), so it never takes a vote.
+    # Fixing factor k leaves one code, the one equal to factor k, with batch variance 0 while every other
+    # active code varies: each vote is (that code, k), each code's votes come from one factor, and the
+    # majority classifier is right on every held-out vote: exactly 1. (Unpruned, the constant code's
+    # 0 / 0 is NaN, which np.argmin takes for the least: it would take every vote, and the score fall to
+    # the share of the most frequent factor, ~1/4.)
+    assert evaluate.factor_vae(codes, factors, np.random.default_rng(9)) == 1.0
+
+
+def test_factor_vae_is_zero_when_every_code_is_pruned():
+    factors = _factors()
+    # Factor 0 (values 0-2) scaled by 0.01: standard deviation ~0.008 < 0.05; factor 1 (0-5) by 0.01:
+    # ~0.017. No active dimension: disentanglement_lib's `compute_factor_vae` returns eval_accuracy 0.
+    codes = factors[:, :2].astype(float) * 0.01
+    assert codes.std(axis=0, ddof=1).max() < 0.05
+    assert evaluate.factor_vae(codes, factors, np.random.default_rng(10)) == 0.0

@@ -185,7 +185,7 @@ def to_arrays(ds: tf.data.Dataset, config: Config, label_key, scale: int = 1, li
 
 def uniform_subset(ds: tf.data.Dataset, num_examples: int, seed: int) -> tf.data.Dataset:
     """`num_examples` examples of `ds` drawn uniformly without replacement (all when it has fewer), in
-    the dataset's order: one pass that keeps the chosen indices, never the whole dataset in memory."""
+    the dataset's order: one pass that keeps the chosen indices, never holding every example at once."""
     total = int(ds.cardinality())
     if total < 0:  # unknown: count once
         total = int(ds.reduce(np.int64(0), lambda count, _: count + 1))
