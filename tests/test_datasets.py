@@ -57,8 +57,7 @@ class Stripes(base.DataSource):
 @pytest.fixture
 def stripes(monkeypatch):
     """`--dataset=stripes` registered for one test (one line), and gone after it."""
-    monkeypatch.setattr(datasets, "_SOURCES", dict(datasets._SOURCES))
-    datasets.register("stripes", Stripes())
+    monkeypatch.setitem(datasets.SOURCES.entries, "stripes", Stripes())
     return "stripes"
 
 

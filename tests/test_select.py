@@ -165,7 +165,8 @@ def _read_codes_exactly(generator, discriminator, spec: LatentSpec, seed: int = 
     discriminator.q_head.set_weights([weights[:-1], weights[-1]])
 
 
-def test_a_run_whose_q_is_scrambled_scores_chance_and_is_not_chosen(copy_weights):
+def _reader_and_scrambled(copy_weights):
+    """(spec, G, a Q that reads G's codes, the same Q with its head's input rows permuted)."""
     keras.utils.set_random_seed(0)
     # Little noise, so G's images depend mostly on the codes a linear Q head can then read.
     config = config_lib.Config(noise_dim=2, categorical=(3,), continuous=2, jit_compile=False)
@@ -176,6 +177,11 @@ def test_a_run_whose_q_is_scrambled_scores_chance_and_is_not_chosen(copy_weights
     copy_weights(reader, scrambled)
     kernel, bias = scrambled.q_head.get_weights()
     scrambled.q_head.set_weights([kernel[np.random.default_rng(0).permutation(len(kernel))], bias])
+    return spec, generator, reader, scrambled
+
+
+def test_a_run_whose_q_is_scrambled_scores_chance_and_is_not_chosen(copy_weights):
+    spec, generator, reader, scrambled = _reader_and_scrambled(copy_weights)
     # Same G everywhere: only Q differs, so run 1 is scored down for its Q alone.
     matrices = selection.cross_scores([(generator, reader), (generator, scrambled), (generator, reader)], spec, 256)
     _, centrality, chosen = selection.medoid(matrices["score"])
@@ -185,15 +191,7 @@ def test_a_run_whose_q_is_scrambled_scores_chance_and_is_not_chosen(copy_weights
 
 
 def test_the_papers_score_on_real_models_reads_the_reading_runs_fully_and_rejects_the_scrambled_one(copy_weights):
-    keras.utils.set_random_seed(0)
-    config = config_lib.Config(noise_dim=2, categorical=(3,), continuous=2, jit_compile=False)
-    spec = LatentSpec.from_config(config)
-    generator, reader = build_models(config)
-    _read_codes_exactly(generator, reader, spec)
-    _, scrambled = build_models(config)
-    copy_weights(reader, scrambled)
-    kernel, bias = scrambled.q_head.get_weights()
-    scrambled.q_head.set_weights([kernel[np.random.default_rng(0).permutation(len(kernel))], bias])
+    spec, generator, reader, scrambled = _reader_and_scrambled(copy_weights)
     runs = [(generator, reader), (generator, scrambled), (generator, reader)]
     # 60 groups of 20 (20 per code) instead of 500 of 100: the same procedure, small enough for a test.
     matrices = selection.cross_scores(runs, spec, 256, score="infogan_cr", groups=60, group_size=20)
