@@ -17,6 +17,9 @@ flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_string("manual_dir", None, "Folder with files downloaded by hand (chairs, faces, CelebA).")
 flags.DEFINE_string("data_path", None, "Image folder or .npz file for --dataset=folder/npz.")
 flags.DEFINE_boolean("download", None, "Let TFDS download the dataset.")
+flags.DEFINE_integer(
+    "image_size", None, "--dataset=npz/folder: resize images to this side, 28, 32 or 64 (default: the nearest)."
+)
 flags.DEFINE_integer("steps", None, "Training steps.")
 flags.DEFINE_integer("batch_size", None, "Global batch size, split over replicas.")
 flags.DEFINE_integer("seed", None, "Random seed.")
@@ -62,6 +65,9 @@ flags.DEFINE_string(
     None,
     f"Keep the checkpoint of the evaluation with the highest value of this eval.json entry "
     f"({', '.join(config_lib.KEEP_BEST)}) in <workdir>/checkpoints/best/.",
+)
+flags.DEFINE_float(
+    "diversity_floor", None, "Warn when G's samples vary less than this fraction of real images' variation (0: never)."
 )
 flags.DEFINE_string(
     "baseline_workdir", None, "Workdir of a lambda = 0 run whose curves the figures/ of this run show beside its own."

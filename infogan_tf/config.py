@@ -21,8 +21,9 @@ MIXED_PRECISION = ("auto", "none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
 BN_STATISTICS = ("real", "all")
 # eval.json values `--keep_best` can keep the best checkpoint by (higher is better for each).
-KEEP_BEST = ("mig", "factor_vae", "categorical_accuracy", "info_lb")
+KEEP_BEST = ("mig", "factor_vae", "categorical_accuracy", "info_lb", "diversity_ratio")
 WEIGHT_INIT = ("keras", "dcgan")
+IMAGE_SIZES = (0, 28, 32, 64)  # --image_size: 0 = from the data
 
 
 class ReportedError(Exception):
@@ -62,6 +63,9 @@ class Config:
     # Kernel initialisation: Keras' default (Glorot uniform) or DCGAN's N(0, 0.02) (the original code's).
     weight_init: str = "keras"
     image_shape: tuple[int, int, int] = (28, 28, 1)
+    # --dataset=npz / folder: the side the images are resized to, and so the architecture (28: mnist, 32:
+    # svhn, 64: dcgan64); 0 = the nearest of those to the data's own side.
+    image_size: int = 0
     # Optimiser: Adam (Appendix C) with beta1 = 0.5 (the original code's); G learns faster than D
     # (Appendix C's learning rates).
     lr_g: float = 1e-3
@@ -96,6 +100,11 @@ class Config:
     sample_every: int = 1000
     eval_every: int = 1000
     eval_samples: int = 1024  # fresh samples for the information bound in eval.json.
+    # The run warns (progress line, end-of-run summary) when G's samples vary less than this fraction of
+    # the real images' variation (`diversity_ratio`, evaluate.sample_diversity): G has collapsed. 0 = never.
+    # Measured (BUILD_NOTES.md 2026-12-04): healthy runs stay above 0.2 from step 50; a collapsed G falls to
+    # ~0.001.
+    diversity_floor: float = 0.1
     # An eval.json value (`KEEP_BEST`): the checkpoint of the evaluation where it is highest is kept in
     # checkpoints/best/ (with that evaluation in best.json), out of the rotation; "" = off.
     keep_best: str = ""
@@ -230,6 +239,11 @@ def resolve(dataset: str, overrides: dict[str, Any], preset: str = "") -> Config
         base = dataclasses.replace(base, **PRESET_VARIANTS[preset], preset=preset)
     config = dataclasses.replace(base, **overrides)
     validate(config)
+    if config.image_size and not source.shape_from_data:
+        raise ConfigError(
+            f"--image_size={config.image_size} sets the side of --dataset=npz or folder images; --dataset={dataset} "
+            "has its own (drop --image_size)."
+        )
     return config
 
 
@@ -276,6 +290,15 @@ def validate(config: Config) -> None:
         (
             config.keep_best in ("",) + KEEP_BEST,
             f"--keep_best={config.keep_best!r} must be one of {', '.join(KEEP_BEST)} (an eval.json value), or unset.",
+        ),
+        (
+            0 <= config.diversity_floor < 1,
+            f"--diversity_floor={config.diversity_floor} must be in [0, 1): a fraction of the real images' diversity.",
+        ),
+        (
+            config.image_size in IMAGE_SIZES,
+            f"--image_size={config.image_size} must be one of 28, 32 or 64 (the sides the networks are built for), "
+            "or 0 for the nearest to the data's.",
         ),
         (config.eval_samples > 0, f"--eval_samples={config.eval_samples} must be a positive number of samples."),
         (

@@ -4,6 +4,8 @@
 - `categorical_accuracy`: how well a categorical code classifies real labelled images, its K
   values matched to the labels by the assignment that maximises agreement (the paper's unsupervised
   MNIST classification).
+- `pixel_spread`, `sample_diversity`: how much G's images differ from one another, against real images:
+  a collapsed G draws one image for every latent.
 - `traversal_correlations`: the paper's Fig. 2c/d as numbers: how monotonically each continuous code
   moves the generated image's slant and width along a traversal.
 - `mig`, `factor_vae`: disentanglement of Q's codes against ground-truth factors.
@@ -100,6 +102,20 @@ def slant_and_width(images, threshold: float = 0.5) -> tuple[np.ndarray, np.ndar
     columns = (ink >= threshold).any(axis=1)
     first, last = columns.argmax(axis=1), width - 1 - columns[:, ::-1].argmax(axis=1)
     return slant, np.where(columns.any(axis=1), last - first + 1, 0).astype(np.float64)
+
+
+def pixel_spread(images) -> float:
+    """The diversity of a batch of images [N, H, W, C]: each pixel's standard deviation across the batch,
+    averaged over pixels and channels. 0 when every image is the same."""
+    return float(np.mean(np.std(np.asarray(images, np.float64), axis=0)))
+
+
+def sample_diversity(generator, latent: dict[str, tf.Tensor], real_spread: float) -> dict[str, float]:
+    """`sample_diversity`: `pixel_spread` of G's images (inference mode) of a batch of latents;
+    `real_diversity`: `real_spread`, the same of real images; `diversity_ratio`: the first over the second
+    (about 1 for a G that varies as the data does, near 0 for a collapsed one)."""
+    spread = pixel_spread(generator(latent, training=False))
+    return {"sample_diversity": spread, "real_diversity": real_spread, "diversity_ratio": spread / real_spread}
 
 
 def traversal_correlations(generator, spec: LatentSpec, rng: tf.random.Generator, rows: int = 64) -> dict[str, float]:

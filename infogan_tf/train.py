@@ -17,6 +17,7 @@ import tempfile
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -25,6 +26,14 @@ from infogan_tf import datasets, distribution, evaluate, figures, performance, p
 from infogan_tf.gan import InfoGAN
 
 TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
+# Latents (one fixed batch) and real images the sample diversity is measured on: std over 256 images is
+# within ~5 % of the population's.
+DIVERSITY_SAMPLES = 256
+# No collapse warning before this step: G's batch norm reads its moving statistics in inference mode, and
+# until they have followed training for a while (momentum 0.9: 99.5 % of their weight on the last 50
+# steps) G draws nearly one image whatever it learned (digits: diversity ratio 0.004 at step 0, 0.13 at
+# step 25, 0.38 at step 50; BUILD_NOTES.md 2026-12-04).
+DIVERSITY_WARMUP_STEPS = 50
 
 
 class TrainingDiverged(config_lib.ReportedError, RuntimeError):
@@ -61,9 +70,11 @@ class Run:
     def step(self) -> int:
         return int(self.step_variable)
 
-    def restore(self, iterator) -> None:
+    def restore(self, dataset: tf.data.Dataset, iterator) -> None:
         """Creates the checkpoint of the game, the step and the data iterator, and resumes from the newest
-        readable one in the workdir (a fresh run when there is none)."""
+        readable one in the workdir (a fresh run when there is none). `dataset` is the training stream
+        `iterator` reads: a stream of its own gives the real images the sample diversity is measured
+        against."""
         self.step_variable = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         checkpoint = tf.train.Checkpoint(
             step=self.step_variable, data_iterator=iterator, **self.model.checkpoint_objects()
@@ -79,6 +90,8 @@ class Run:
         self.entropies = spec.entropies()
         # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
         self.traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
+        self.diversity_latent = spec.sample(tf.random.Generator.from_seed(config.seed + 6), DIVERSITY_SAMPLES)
+        self.real_spread = evaluate.pixel_spread(_first_images(dataset, DIVERSITY_SAMPLES))
         tensorboard = os.path.join(self.workdir, "tensorboard")
         self.writer = tf.summary.create_file_writer(tensorboard) if self.chief else tf.summary.create_noop_writer()
         self.best = BestCheckpoint(self.checkpoint_dir, config.keep_best) if self.chief and config.keep_best else None
@@ -104,6 +117,7 @@ class Run:
         now = time.time()
         images_per_sec = (at - self.last_step) * config.batch_size / max(now - self.last_time, 1e-9)
         metrics = dict(values)
+        metrics.update(evaluate.sample_diversity(self.model.generator, self.diversity_latent, self.real_spread))
         metrics.update(
             step=at,
             info_lb=sum(metrics[f"info_lb/{c}"] for c in spec.code_names),
@@ -122,12 +136,21 @@ class Run:
         codes = " ".join(f"{c} {metrics[f'info_lb/{c}']:.3f}/{entropies[c]:.3f}" for c in spec.code_names)
         cr = f" | CR loss {metrics['cr_loss']:.3f} acc {metrics['cr_accuracy']:.2f}" if "cr_loss" in metrics else ""
         logging.info(
-            "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s%s | %.0f img/s | ETA %s",
-            *(at, config.steps, metrics["d_loss"], metrics["g_loss"], codes, cr, images_per_sec),
-            _format_duration(eta),
+            "step %d/%d | d_loss %.3f g_loss %.3f | L_I/H(c) %s%s | diversity %.2f | %.0f img/s | ETA %s%s",
+            *(at, config.steps, metrics["d_loss"], metrics["g_loss"], codes, cr, metrics["diversity_ratio"]),
+            *(images_per_sec, _format_duration(eta), self._collapse_warning(metrics["diversity_ratio"], at)),
         )
         self.last_time, self.last_step = now, at
         return metrics
+
+    def _collapse_warning(self, ratio: float, at: int) -> str:
+        """The progress line's sentence when G's samples vary less than `--diversity_floor` of the data."""
+        if not _collapsed(at, ratio, self.config.diversity_floor):
+            return ""
+        return (
+            f" | COLLAPSE at step {at}: G's samples vary {ratio:.2f}x as much as real images, under "
+            f"--diversity_floor={self.config.diversity_floor:g}; G draws nearly one image for every latent"
+        )
 
     def save(self) -> None:
         self.manager.save(checkpoint_number=self.step)
@@ -137,6 +160,7 @@ class Run:
         config, model, spec, at = self.config, self.model, self.model.spec, self.step
         rng = tf.random.Generator.from_seed(config.seed + 2)
         results = evaluate.info_bound(model.generator, model.discriminator, spec, rng, config.eval_samples)
+        results.update(evaluate.sample_diversity(model.generator, self.diversity_latent, self.real_spread))
         if spec.continuous and config.image_shape[-1] == 1:
             rng = tf.random.Generator.from_seed(config.seed + 5)
             results.update(evaluate.traversal_correlations(model.generator, spec, rng))
@@ -201,7 +225,8 @@ class Run:
             shutil.rmtree(self.save_dir, ignore_errors=True)
         logging.info("Weights at step %d: fingerprint %s.", self.step, self.model.fingerprint())
         if self.chief and self.results and not stopped_by:
-            logging.info("%s", summary_line(self.results, self.entropies, self.workdir))
+            collapsed_at = _first_collapse(self.metrics_path, self.config.diversity_floor)
+            logging.info("%s", summary_line(self.results, self.entropies, self.workdir, collapsed_at))
         best = self.best
         if best and best.step is not None:
             logging.info(
@@ -250,7 +275,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     dataset = source.train_dataset(config)  # data errors, too, come before anything is written
     run = Run(config, workdir, model, source, chief)
     iterator = iter(dataset)
-    run.restore(iterator)
+    run.restore(dataset, iterator)
 
     metrics, stopped_by = {}, None
     with preemption.StopOnSignals(model.loop.stop_requested) as stop:
@@ -345,6 +370,7 @@ def _check_keep_best(config: config_lib.Config, labelled, with_factors) -> None:
     """ConfigError unless the evaluation will report `--keep_best`'s value for this data."""
     available = {
         "info_lb": True,
+        "diversity_ratio": True,
         "categorical_accuracy": labelled is not None,
         "mig": with_factors is not None,
         "factor_vae": with_factors is not None,
@@ -383,6 +409,34 @@ def _restore(checkpoint: tf.train.Checkpoint, directory: str) -> str | None:
     return None
 
 
+def _first_images(dataset: tf.data.Dataset, count: int) -> np.ndarray:
+    """The first `count` images of a stream of batches, read with an iterator of their own."""
+    images, seen = [], 0
+    for batch in dataset:
+        images.append(batch.numpy())
+        seen += len(images[-1])
+        if seen >= count:
+            break
+    return np.concatenate(images)[:count]
+
+
+def _collapsed(step: int, ratio: float, floor: float) -> bool:
+    """Whether G counts as collapsed: its diversity ratio under `floor`, past the batch-norm warm-up."""
+    return step >= DIVERSITY_WARMUP_STEPS and ratio < floor
+
+
+def _first_collapse(metrics_path: str, floor: float) -> tuple[int, float] | None:
+    """(step, diversity_ratio) of the first `metrics.jsonl` row where G counts as collapsed, or None."""
+    if not os.path.exists(metrics_path):
+        return None
+    with open(metrics_path) as f:
+        for line in f:
+            row = json.loads(line)
+            if "diversity_ratio" in row and _collapsed(row["step"], row["diversity_ratio"], floor):
+                return row["step"], row["diversity_ratio"]
+    return None
+
+
 def write_json(path: str, values: dict) -> None:
     """Writes `values` as JSON atomically (readers never see half a file)."""
     tmp = path + ".tmp"
@@ -391,12 +445,22 @@ def write_json(path: str, values: dict) -> None:
     os.replace(tmp, path)
 
 
-def summary_line(results: dict, entropies: dict[str, float], workdir: str) -> str:
-    """The line a finished run ends with: L_I per code against H(c), what the codes were measured to
-    capture (accuracy, MIG / FactorVAE, the best continuous code's slant and width correlation), and
-    where the figures and the export command are."""
+def summary_line(
+    results: dict, entropies: dict[str, float], workdir: str, collapsed_at: tuple[int, float] | None = None
+) -> str:
+    """The line a finished run ends with: L_I per code against H(c), how much G's samples vary against real
+    images (and, when they fell under `--diversity_floor` at a logged step `collapsed_at` = (step, ratio),
+    a sentence saying so), what the codes were measured to capture (accuracy, MIG / FactorVAE, the best
+    continuous code's slant and width correlation), and where the figures and the export command are."""
     codes = " ".join(f"{c} {results[f'info_lb/{c}']:.3f}/{h:.3f}" for c, h in entropies.items())
     parts = [f"Done at step {results['step']}: L_I/H(c) {codes}"]
+    if "diversity_ratio" in results:
+        parts.append(f"sample diversity {results['diversity_ratio']:.2f}x the real images'")
+    if collapsed_at:
+        parts.append(
+            f"G COLLAPSED at step {collapsed_at[0]}: its samples varied {collapsed_at[1]:.2f}x as much as real "
+            "images there (metrics.jsonl's diversity_ratio); its codes' L_I can be high all the same"
+        )
     if "categorical_accuracy" in results:
         parts.append(f"categorical accuracy {results['categorical_accuracy']:.3f}")
     if "mig" in results:

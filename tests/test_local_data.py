@@ -167,3 +167,21 @@ def test_faces_folder_keeps_its_preset_shape(tmp_path):
     assert next(iter(datasets.get(config.dataset).train_dataset(config))).shape == (4, 64, 64, 1)
     with pytest.raises(ConfigError, match="--dataset=faces needs --data_path=DIR"):
         datasets.get("faces").train_dataset(_config("faces", None))
+
+
+@pytest.mark.parametrize("size, architecture", [(28, "mnist"), (32, "svhn"), (64, "dcgan64")])
+def test_image_size_is_a_choice_for_npz_and_folder(tmp_path, size, architecture):
+    # CelebA-sized colour photos (109 high, 89 wide): without --image_size their side takes them to 64, the
+    # nearest; with it, to any of the three sides the networks are built for.
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(8):
+        Image.fromarray(rng.integers(0, 256, (109, 89, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    assert datasets.get("folder").adapt_config(_config("folder", str(folder))).image_shape == (64, 64, 3)
+    config = datasets.get("folder").adapt_config(_config("folder", str(folder), image_size=size, batch_size=4))
+    assert config.image_shape == (size, size, 3) and config.architecture == architecture
+    assert next(iter(datasets.get("folder").train_dataset(config))).shape == (4, size, size, 3)
+    path = _npz(tmp_path, images=np.zeros((8, 28, 28), np.uint8))
+    config = datasets.get("npz").adapt_config(_config("npz", path, image_size=size))
+    assert config.image_shape == (size, size, 1) and config.architecture == architecture

@@ -208,6 +208,7 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     assert [row["step"] for row in rows] == [2, 4]
     codes = ["cat0", "cont0", "cont1", "cont2", "cont3"]
     expected_keys = {"step", "d_loss", "g_loss", "info_lb", "images_per_sec", "elapsed_s"}
+    expected_keys |= {"sample_diversity", "real_diversity", "diversity_ratio"}
     expected_keys |= {f"info_lb/{c}" for c in codes} | {f"entropy/{c}" for c in codes}
     for row in rows:
         assert set(row) == expected_keys

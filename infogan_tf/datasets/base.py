@@ -74,13 +74,13 @@ class InMemorySource(DataSource):
     """
 
     def adapt_config(self, config: Config) -> Config:
-        """With `shape_from_data`: the image shape and architecture of the data, the nearest of 28, 32 and
-        64 pixels."""
+        """With `shape_from_data`: the image shape and architecture of the data: `--image_size` when given,
+        else the nearest of 28, 32 and 64 pixels to the images' side."""
         if not self.shape_from_data:
             return config
         images = self.read_once(config)[0]
         side = min(images.shape[1:3])
-        size = min(SIZE_ARCHITECTURES, key=lambda s: (abs(s - side), s))
+        size = config.image_size or min(SIZE_ARCHITECTURES, key=lambda s: (abs(s - side), s))
         architecture = SIZE_ARCHITECTURES[size]
         if config.architecture == "infogan_cr":  # --preset=infogan_cr: its networks, for 64x64x1 images only
             if (size, images.shape[-1]) != (64, 1):

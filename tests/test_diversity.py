@@ -1,0 +1,89 @@
+"""Sample diversity: a run notices a collapsed generator (every latent, one image) and says so, in the
+progress line, metrics.jsonl, eval.json and the end-of-run summary; a healthy run does not."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from conftest import TINY_RUN
+
+from infogan_tf import config as config_lib
+from infogan_tf import evaluate, gan
+from infogan_tf.train import train_and_evaluate
+
+# 50 steps (the collapse warning's batch-norm warm-up), logged at 25 and 50, evaluated at the end.
+LONGER = {**TINY_RUN, "steps": 50, "log_every": 25, "checkpoint_every": 50, "sample_every": 50, "eval_every": 50}
+
+
+def test_pixel_spread_is_the_per_pixel_std_across_the_batch():
+    assert evaluate.pixel_spread(np.full((5, 3, 3, 1), 0.7)) == 0.0  # one image, five times
+    # Two images, one black and one white: every pixel's std (ddof 0) is 0.5.
+    assert evaluate.pixel_spread(np.stack([np.zeros((3, 3, 1)), np.ones((3, 3, 1))])) == 0.5
+    # Half the pixels differ: the mean over pixels halves it.
+    half = np.zeros((2, 2, 1, 1))
+    half[1, 0] = 1.0
+    assert evaluate.pixel_spread(half) == 0.25
+
+
+def _messages(caplog) -> tuple[list[str], list[str]]:
+    messages = [record.getMessage() for record in caplog.records]
+    return [m for m in messages if m.startswith("step ")], [m for m in messages if m.startswith("Done at step")]
+
+
+def _rows(workdir) -> list[dict]:
+    return [json.loads(line) for line in (workdir / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_a_collapsed_generator_is_named_at_every_log_step_and_in_the_summary(tmp_path, monkeypatch, caplog):
+    # Collapse provoked: G's last layer zeroed and G's learning rate ~0, so every latent draws the same image.
+    build_models = gan.build_models
+
+    def collapsed(config, sync_bn=False):
+        generator, discriminator = build_models(config, sync_bn=sync_bn)
+        generator.to_image.kernel.assign(tf.zeros_like(generator.to_image.kernel))
+        return generator, discriminator
+
+    monkeypatch.setattr(gan, "build_models", collapsed)
+    caplog.set_level(logging.INFO)
+    config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER, lr_g=1e-12)
+    train_and_evaluate(config, str(tmp_path / "run"))
+    rows = _rows(tmp_path / "run")
+    assert [row["step"] for row in rows] == [25, 50] and all(row["diversity_ratio"] < 1e-3 for row in rows)
+    assert rows[0]["real_diversity"] == pytest.approx(0.104, abs=0.01)  # scikit-learn's digits, as measured
+    progress, summary = _messages(caplog)
+    # Not before the batch-norm warm-up (step 50), then a sentence naming the step.
+    assert ["COLLAPSE" in line for line in progress] == [False, True], progress
+    assert (
+        "COLLAPSE at step 50: G's samples vary 0.00x as much as real images, under --diversity_floor=0.1"
+        in (progress[1])
+    )
+    assert len(summary) == 1 and "G COLLAPSED at step 50: its samples varied 0.00x" in summary[0], summary
+    evaluation = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert evaluation["diversity_ratio"] < 1e-3
+
+
+def test_a_healthy_run_reports_its_diversity_and_does_not_warn(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER)
+    train_and_evaluate(config, str(tmp_path / "run"))
+    rows = _rows(tmp_path / "run")
+    assert rows[-1]["diversity_ratio"] > config.diversity_floor, rows
+    progress, summary = _messages(caplog)
+    assert len(progress) == 2 and not any("COLLAPSE" in line for line in progress), progress
+    ratio = json.loads((tmp_path / "run" / "eval.json").read_text())["diversity_ratio"]
+    assert f"sample diversity {ratio:.2f}x the real images'" in summary[0] and "COLLAPSED" not in summary[0]
+
+
+def test_the_floor_decides_when_to_warn(tmp_path, caplog):
+    # The healthy run again with the floor at 0.99: it warns past the warm-up.
+    caplog.set_level(logging.INFO)
+    config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER, diversity_floor=0.99)
+    train_and_evaluate(config, str(tmp_path / "run"))
+    progress, summary = _messages(caplog)
+    assert [("COLLAPSE" in line) for line in progress] == [False, True]
+    assert "COLLAPSED at step 50" in summary[0]
