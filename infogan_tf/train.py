@@ -17,7 +17,6 @@ import tempfile
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 from absl import logging
 
@@ -49,7 +48,7 @@ class Run:
     """
 
     def __init__(self, config: config_lib.Config, workdir: str, model: InfoGAN, source, chief: bool):
-        self.config, self.workdir, self.model, self.chief = config, workdir, model, chief
+        self.config, self.workdir, self.model, self.source, self.chief = config, workdir, model, source, chief
         self.labelled = self.with_factors = self.factor_names = None
         if chief:
             # Labels are only scored against a categorical code.
@@ -70,11 +69,9 @@ class Run:
     def step(self) -> int:
         return int(self.step_variable)
 
-    def restore(self, dataset: tf.data.Dataset, iterator) -> None:
+    def restore(self, iterator) -> None:
         """Creates the checkpoint of the game, the step and the data iterator, and resumes from the newest
-        readable one in the workdir (a fresh run when there is none). `dataset` is the training stream
-        `iterator` reads: a stream of its own gives the real images the sample diversity is measured
-        against."""
+        readable one in the workdir (a fresh run when there is none)."""
         self.step_variable = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         checkpoint = tf.train.Checkpoint(
             step=self.step_variable, data_iterator=iterator, **self.model.checkpoint_objects()
@@ -91,7 +88,7 @@ class Run:
         # Fixed traversal rows and eval latents come from their own seeded streams, never the training RNG.
         self.traversal_base = spec.sample(tf.random.Generator.from_seed(config.seed + 1), TRAVERSAL_ROWS)
         self.diversity_latent = spec.sample(tf.random.Generator.from_seed(config.seed + 6), DIVERSITY_SAMPLES)
-        self.real_spread = evaluate.pixel_spread(_first_images(dataset, DIVERSITY_SAMPLES))
+        self.real_spread = evaluate.pixel_spread(self.source.real_images(config, DIVERSITY_SAMPLES))
         tensorboard = os.path.join(self.workdir, "tensorboard")
         self.writer = tf.summary.create_file_writer(tensorboard) if self.chief else tf.summary.create_noop_writer()
         self.best = BestCheckpoint(self.checkpoint_dir, config.keep_best) if self.chief and config.keep_best else None
@@ -275,7 +272,7 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
     dataset = source.train_dataset(config)  # data errors, too, come before anything is written
     run = Run(config, workdir, model, source, chief)
     iterator = iter(dataset)
-    run.restore(dataset, iterator)
+    run.restore(iterator)
 
     metrics, stopped_by = {}, None
     with preemption.StopOnSignals(model.loop.stop_requested) as stop:
@@ -407,17 +404,6 @@ def _restore(checkpoint: tf.train.Checkpoint, directory: str) -> str | None:
             "to start the run over, or restore it from a backup."
         )
     return None
-
-
-def _first_images(dataset: tf.data.Dataset, count: int) -> np.ndarray:
-    """The first `count` images of a stream of batches, read with an iterator of their own."""
-    images, seen = [], 0
-    for batch in dataset:
-        images.append(batch.numpy())
-        seen += len(images[-1])
-        if seen >= count:
-            break
-    return np.concatenate(images)[:count]
 
 
 def _collapsed(step: int, ratio: float, floor: float) -> bool:

@@ -23,6 +23,7 @@ from infogan_tf.config import Config, ConfigError
 # same images at every evaluation and never touch the training stream.
 LABELLED_SEED_OFFSET = 3
 FACTOR_SEED_OFFSET = 4
+REAL_SEED_OFFSET = 7
 # Image side -> the architecture built for it (docs/contract.md); other sides are resized to the nearest.
 SIZE_ARCHITECTURES = {28: "mnist", 32: "svhn", 64: "dcgan64"}
 
@@ -46,6 +47,18 @@ class DataSource:
     def train_dataset(self, config: Config) -> tf.data.Dataset:
         """An endless dataset of global batches of images [B, H, W, C] float32 in [0, 1]."""
         raise NotImplementedError
+
+    def real_images(self, config: Config, num_examples: int) -> np.ndarray:
+        """Real training images [N, H, W, C] float32 in [0, 1], the same at every call: what G's sample
+        diversity is measured against. By default the first of a training stream of its own (never the
+        run's: a second iterator of one dataset would move its reshuffling seed, and so training)."""
+        images, seen = [], 0
+        for batch in self.train_dataset(config):
+            images.append(np.asarray(batch))
+            seen += len(images[-1])
+            if seen >= num_examples:
+                break
+        return np.concatenate(images)[:num_examples]
 
     def labelled_eval_set(self, config: Config, num_examples: int) -> tuple[np.ndarray, np.ndarray] | None:
         """Real images [N, H, W, C] float32 in [0, 1] and integer labels [N] for `categorical_accuracy`, or
@@ -111,6 +124,11 @@ class InMemorySource(DataSource):
 
     def train_dataset(self, config: Config) -> tf.data.Dataset:
         return in_memory_dataset(self.arrays(config)[0], config.batch_size, config.seed)
+
+    def real_images(self, config: Config, num_examples: int) -> np.ndarray:
+        images = self.arrays(config)[0]
+        chosen = np.random.default_rng(config.seed + REAL_SEED_OFFSET).permutation(len(images))[:num_examples]
+        return images[np.sort(chosen)].astype(np.float32) / 255.0
 
     def labelled_eval_set(self, config: Config, num_examples: int):
         images, labels, _ = self.arrays(config)

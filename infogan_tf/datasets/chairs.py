@@ -282,6 +282,10 @@ class Chairs(base.DataSource):
         images = tfds.as_numpy(prepared_builder(config).as_dataset(split="train", batch_size=-1))["image"]
         return base.in_memory_dataset(images, config.batch_size, config.seed)
 
+    def real_images(self, config: Config, num_examples: int) -> np.ndarray:
+        split = prepared_builder(config).as_dataset(split="train")
+        return base.to_arrays(split, config, None, limit=num_examples)[0].astype(np.float32) / 255.0
+
     def factor_eval_set(self, config: Config, num_examples: int):
         split = prepared_builder(config).as_dataset(split="train")
         subset = base.uniform_subset(split, num_examples, config.seed + base.FACTOR_SEED_OFFSET)

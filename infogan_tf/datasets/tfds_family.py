@@ -82,6 +82,10 @@ class TfdsSource(base.DataSource):
         images, _ = base.to_arrays(split, config, self.label_key, self.scale)
         return base.in_memory_dataset(images, config.batch_size, config.seed)
 
+    def real_images(self, config: Config, num_examples: int) -> np.ndarray:
+        split = tfds_split(config, self.tfds_name, "train")
+        return base.to_arrays(split, config, None, self.scale, limit=num_examples)[0].astype(np.float32) / 255.0
+
     def labelled_eval_set(self, config: Config, num_examples: int):
         if not self.label_key:
             return None
