@@ -113,9 +113,11 @@ def pixel_spread(images) -> float:
 def sample_diversity(generator, latent: dict[str, tf.Tensor], real_spread: float) -> dict[str, float]:
     """`sample_diversity`: `pixel_spread` of G's images (inference mode) of a batch of latents;
     `real_diversity`: `real_spread`, the same of real images; `diversity_ratio`: the first over the second
-    (about 1 for a G that varies as the data does, near 0 for a collapsed one)."""
+    (about 1 for a G that varies as the data does, near 0 for a collapsed one; 1 when the real images do
+    not vary at all, as nothing is then less varied than the data)."""
     spread = pixel_spread(generator(latent, training=False))
-    return {"sample_diversity": spread, "real_diversity": real_spread, "diversity_ratio": spread / real_spread}
+    ratio = spread / real_spread if real_spread > 0 else 1.0
+    return {"sample_diversity": spread, "real_diversity": real_spread, "diversity_ratio": ratio}
 
 
 def traversal_correlations(generator, spec: LatentSpec, rng: tf.random.Generator, rows: int = 64) -> dict[str, float]:

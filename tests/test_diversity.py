@@ -30,6 +30,12 @@ def test_pixel_spread_is_the_per_pixel_std_across_the_batch():
     assert evaluate.pixel_spread(half) == 0.25
 
 
+def _capture_info(caplog) -> None:
+    """Captures absl's INFO lines, whatever another test in this process set absl's verbosity to."""
+    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="absl")
+
+
 def _messages(caplog) -> tuple[list[str], list[str]]:
     messages = [record.getMessage() for record in caplog.records]
     return [m for m in messages if m.startswith("step ")], [m for m in messages if m.startswith("Done at step")]
@@ -49,7 +55,7 @@ def test_a_collapsed_generator_is_named_at_every_log_step_and_in_the_summary(tmp
         return generator, discriminator
 
     monkeypatch.setattr(gan, "build_models", collapsed)
-    caplog.set_level(logging.INFO)
+    _capture_info(caplog)
     config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER, lr_g=1e-12)
     train_and_evaluate(config, str(tmp_path / "run"))
     rows = _rows(tmp_path / "run")
@@ -68,7 +74,7 @@ def test_a_collapsed_generator_is_named_at_every_log_step_and_in_the_summary(tmp
 
 
 def test_a_healthy_run_reports_its_diversity_and_does_not_warn(tmp_path, caplog):
-    caplog.set_level(logging.INFO)
+    _capture_info(caplog)
     config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER)
     train_and_evaluate(config, str(tmp_path / "run"))
     rows = _rows(tmp_path / "run")
@@ -81,9 +87,23 @@ def test_a_healthy_run_reports_its_diversity_and_does_not_warn(tmp_path, caplog)
 
 def test_the_floor_decides_when_to_warn(tmp_path, caplog):
     # The healthy run again with the floor at 0.99: it warns past the warm-up.
-    caplog.set_level(logging.INFO)
+    _capture_info(caplog)
     config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER, diversity_floor=0.99)
     train_and_evaluate(config, str(tmp_path / "run"))
     progress, summary = _messages(caplog)
     assert [("COLLAPSE" in line) for line in progress] == [False, True]
     assert "COLLAPSED at step 50" in summary[0]
+
+
+def test_real_images_that_do_not_vary_give_a_ratio_of_one():
+    # Nothing is less varied than data that does not vary: no division by zero, no warning.
+    constant = {"z": tf.zeros([4, 62]), "categorical": tf.zeros([4, 1], tf.int32), "continuous": tf.zeros([4, 2])}
+
+    def generator(latent, training=False):
+        return tf.zeros([4, 28, 28, 1])
+
+    assert evaluate.sample_diversity(generator, constant, 0.0) == {
+        "sample_diversity": 0.0,
+        "real_diversity": 0.0,
+        "diversity_ratio": 1.0,
+    }
