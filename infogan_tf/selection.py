@@ -93,6 +93,19 @@ def check_choices(score: str = "dislib", checkpoint: str = "latest") -> None:
         raise ConfigError(f"--select_checkpoint={checkpoint} must be one of {', '.join(CHECKPOINTS)}.")
 
 
+def categorical_agreement(reading: np.ndarray, codes: np.ndarray, num_categorical: int) -> float:
+    """The mean over the first `num_categorical` columns of the matched accuracy of Q's reading of code k
+    against the value of code k that made the image (`evaluate.matched_accuracy`)."""
+    return float(
+        np.mean(
+            [
+                evaluate.matched_accuracy(reading[:, k].astype(np.int64), codes[:, k].astype(np.int64))
+                for k in range(num_categorical)
+            ]
+        )
+    )
+
+
 def pair_score(reading: np.ndarray, codes: np.ndarray, num_categorical: int, seed: int = SAMPLE_SEED) -> dict:
     """How well one run's Q reads the codes that made another run's images; no models involved.
 
@@ -113,14 +126,7 @@ def pair_score(reading: np.ndarray, codes: np.ndarray, num_categorical: int, see
         raise ValueError(f"reading {reading.shape} and codes {codes.shape} must be equal [N, C] with C >= n_cat.")
     parts = {}
     if num_categorical:
-        parts["categorical"] = float(
-            np.mean(
-                [
-                    evaluate.matched_accuracy(reading[:, k].astype(np.int64), codes[:, k].astype(np.int64))
-                    for k in range(num_categorical)
-                ]
-            )
-        )
+        parts["categorical"] = categorical_agreement(reading, codes, num_categorical)
     if codes.shape[1] > num_categorical and codes.shape[1] >= 2:
         factors = evaluate.discrete_factors(codes, bins=BINS)
         parts["factor_vae"] = evaluate.factor_vae(reading, factors, np.random.default_rng(seed))
@@ -201,14 +207,7 @@ def infogan_cr_pair_score(
         )
     parts = {}
     if num_categorical:
-        parts["categorical"] = float(
-            np.mean(
-                [
-                    evaluate.matched_accuracy(std_reading[:, k].astype(np.int64), std_codes[:, k].astype(np.int64))
-                    for k in range(num_categorical)
-                ]
-            )
-        )
+        parts["categorical"] = categorical_agreement(std_reading, std_codes, num_categorical)
     if std_codes.shape[1] > num_categorical and std_codes.shape[1] >= 2:
         parts["factor_vae"] = infogan_cr_factor_vae(std_reading, group_readings, fixed)
     if not parts:
