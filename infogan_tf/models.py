@@ -123,6 +123,11 @@ def kernel_initializer(weight_init: str):
     return keras.initializers.RandomNormal(0.0, 0.02) if weight_init == "dcgan" else "glorot_uniform"
 
 
+def d_batch_norm(architecture: str, batch_norm: bool | None) -> bool:
+    """Whether D and Q batch-normalise: `batch_norm` (`--[no]d_batch_norm`) when set, else the architecture's choice."""
+    return _ARCH[architecture].get("d_bn", True) if batch_norm is None else batch_norm
+
+
 def _batch_norm(sync: bool, name: str) -> BatchNormalization:
     # Synchronised BN keeps moving statistics identical on mirrored replicas and normalises over
     # the global batch, so N replicas compute what one device would.
@@ -280,7 +285,7 @@ class Discriminator(keras.Model):
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
         self.slope = arch.get("leaky", LEAKY_SLOPE)
-        self.has_bn = arch.get("d_bn", True) if batch_norm is None else batch_norm
+        self.has_bn = d_batch_norm(architecture, batch_norm)
         self.num_convs = len(arch["d_conv"])
         for i, (filters, stride) in enumerate(arch["d_conv"]):
             conv = layers.Conv2D(

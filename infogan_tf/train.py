@@ -21,7 +21,7 @@ import tensorflow as tf
 from absl import logging
 
 from infogan_tf import config as config_lib
-from infogan_tf import datasets, distribution, evaluate, figures, performance, preemption, visualize
+from infogan_tf import datasets, distribution, evaluate, figures, models, performance, preemption, visualize
 from infogan_tf.gan import InfoGAN
 
 TRAVERSAL_ROWS = 8  # fixed noise samples per traversal grid (rows).
@@ -232,6 +232,32 @@ class Run:
             )
 
 
+# Categorical codes worth more nats than this draw a start-up warning when D/Q batch-normalise. Measured
+# on all of MNIST (BUILD_NOTES.md, 2026-12-04/05): 10 x Cat(10) (23 nats) collapsed G by step 750 with
+# batch norm in D/Q and trained without it; 4 x Cat(10) (9.2) and 3 x Cat(20) (9.0) did not collapse.
+MANY_CODES_NATS = 10.0
+
+
+def many_codes_warning(config: config_lib.Config) -> str | None:
+    """One line naming the flags to set when the latent spec has many categorical codes and D/Q would
+    let G hide them in a batch's statistics, or None."""
+    nats = sum(math.log(k) for k in config.categorical)
+    if nats <= MANY_CODES_NATS:
+        return None
+    spec = f"--categorical={','.join(map(str, config.categorical))} ({nats:.1f} nats of categorical codes)"
+    if models.d_batch_norm(config.architecture, config.d_batch_norm):
+        return (
+            f"{spec} with batch norm in D/Q: such specs collapsed G to one image on MNIST while Q read the "
+            "codes from a batch's statistics alone; set --nod_batch_norm --weight_init=keras (docs/training.md)."
+        )
+    if config.weight_init == "dcgan" and models.d_batch_norm(config.architecture, None):
+        return (
+            f"{spec} without batch norm in D/Q and --weight_init=dcgan: Q's features start near zero and its "
+            "L_I grows about ten times slower; set --weight_init=keras (docs/training.md)."
+        )
+    return None
+
+
 def prepare(config: config_lib.Config):
     """Checks `config`, adapts it to its data, and sets up determinism, the strategy, XLA and precision.
     Returns the resolved config, the strategy and the data source."""
@@ -239,6 +265,9 @@ def prepare(config: config_lib.Config):
     figures.check_baseline(config.baseline_workdir)
     source = datasets.get(config.dataset)
     config = source.adapt_config(config)  # npz/folder: image shape and architecture from the data
+    warning = many_codes_warning(config)
+    if warning:
+        logging.warning(warning)
     if config.deterministic:
         keras.utils.set_random_seed(config.seed)
         tf.config.experimental.enable_op_determinism()

@@ -13,7 +13,7 @@ import tensorflow as tf
 from conftest import TINY_RUN
 
 from infogan_tf import config as config_lib
-from infogan_tf import evaluate, gan
+from infogan_tf import evaluate, gan, train
 from infogan_tf.train import train_and_evaluate
 
 # 50 steps (the collapse warning's batch-norm warm-up), logged at 25 and 50, evaluated at the end.
@@ -107,3 +107,48 @@ def test_real_images_that_do_not_vary_give_a_ratio_of_one():
         "real_diversity": 0.0,
         "diversity_ratio": 1.0,
     }
+
+
+TEN_CODES = (10,) * 10
+
+
+def _spec(preset: str, **overrides) -> config_lib.Config:
+    return dataclasses.replace(config_lib.PRESETS[preset], **overrides)
+
+
+def test_many_codes_with_batch_norm_in_d_name_the_flags_to_set():
+    # 10 x Cat(10) on the MNIST networks as --dataset=npz / folder give them: batch norm in D/Q, N(0, 0.02).
+    warning = train.many_codes_warning(_spec("npz", categorical=TEN_CODES, continuous=0))
+    assert warning == (
+        "--categorical=10,10,10,10,10,10,10,10,10,10 (23.0 nats of categorical codes) with batch norm in D/Q: "
+        "such specs collapsed G to one image on MNIST while Q read the codes from a batch's statistics alone; "
+        "set --nod_batch_norm --weight_init=keras (docs/training.md)."
+    )
+    # Without batch norm but with DCGAN's kernels, only the init is left to set.
+    warning = train.many_codes_warning(_spec("npz", categorical=TEN_CODES, d_batch_norm=False))
+    assert warning.endswith("set --weight_init=keras (docs/training.md).") and "without batch norm" in warning
+    # Both set: nothing to say.
+    assert train.many_codes_warning(_spec("npz", categorical=TEN_CODES, d_batch_norm=False, weight_init="keras")) is None
+
+
+def test_specs_measured_to_train_with_batch_norm_do_not_warn():
+    assert train.many_codes_warning(_spec("mnist")) is None  # Cat(10): 2.3 nats
+    assert train.many_codes_warning(_spec("svhn")) is None  # 4 x Cat(10): 9.2 nats
+    assert train.many_codes_warning(_spec("npz", categorical=(20, 20, 20))) is None  # the chairs spec: 9.0 nats
+    assert train.many_codes_warning(_spec("npz", categorical=(10,) * 5)) is not None  # 11.5 nats
+
+
+def test_the_celeba_preset_is_the_fix_and_the_old_one_is_one_flag_away():
+    celeba = config_lib.PRESETS["celeba"]
+    assert celeba.categorical == TEN_CODES and celeba.d_batch_norm is False and celeba.weight_init == "keras"
+    assert train.many_codes_warning(celeba) is None
+    assert "--nod_batch_norm" in train.many_codes_warning(dataclasses.replace(celeba, d_batch_norm=True))
+
+
+def test_the_warning_is_logged_at_start_up(caplog):
+    caplog.set_level(logging.WARNING, logger="absl")
+    train.prepare(_spec("digits", **TINY_RUN, categorical=TEN_CODES))
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert [w for w in warnings if w.startswith("--categorical=10,10")] == [
+        train.many_codes_warning(_spec("digits", categorical=TEN_CODES))
+    ]

@@ -128,7 +128,10 @@ SVHN = TfdsSource(
     "svhn_cropped",
     "label",
 )
-# CelebA's 218x178 faces: a central square, resized to 32x32. No labels are scored.
+# CelebA's 218x178 faces: a central square, resized to 32x32. No labels are scored. Appendix C's ten
+# Cat(10) codes, but D/Q without batch norm (Glorot kernels, the Config default): with it, G collapsed to
+# one image by step 750 on MNIST with this spec while Q read the codes from a batch's statistics, and
+# without it the codes trained (BUILD_NOTES.md, 2026-12-05). The paper's batch norm: --d_batch_norm.
 CELEBA = TfdsSource(
     Config(
         dataset="celeba",
@@ -137,6 +140,7 @@ CELEBA = TfdsSource(
         continuous=0,
         architecture="svhn",
         image_shape=(32, 32, 3),
+        d_batch_norm=False,
     ),
     "celeb_a",
     None,
