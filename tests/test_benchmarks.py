@@ -295,3 +295,29 @@ def test_bn_modes_reads_l_i_in_each_mode_and_leaves_the_moving_statistics_as_the
     assert rows[0]["L_I mean"] == pytest.approx(sum(per_code) / len(per_code), rel=1e-5)
     # At initialisation G's moving statistics make it draw nearly one image; its batch statistics do not.
     assert rows[0]["G pixel spread"] < 0.01 < rows[2]["G pixel spread"]
+
+
+def test_mnist_as_chairs_writes_digits_the_chairs_builder_reads_as_renders(tmp_path, monkeypatch, capsys):
+    import tarfile
+
+    import numpy as np
+
+    from infogan_tf.datasets import chairs
+
+    mnist_as_chairs = _load("mnist_as_chairs")
+    images = np.zeros((5, 28, 28), np.uint8)
+    images[:, 4:24, 12:16] = 255  # a bar 20 pixels tall and 4 wide: a "1"
+    np.savez(tmp_path / "train.npz", images=images, labels=np.arange(5))
+    argv = ["mnist_as_chairs.py", f"--npz={tmp_path / 'train.npz'}", f"--out_dir={tmp_path / 'out'}", "--per_model=2"]
+    monkeypatch.setattr(sys, "argv", argv)
+    mnist_as_chairs.main()
+    assert "5 digits as 3 models" in capsys.readouterr().out
+    with tarfile.open(tmp_path / "out" / chairs.TAR_NAME) as archive:
+        members = archive.getmembers()
+        parsed = [chairs.parse_render_path(member.name) for member in members]
+        assert [p["model_name"] for p in parsed] == ["digits00000"] * 2 + ["digits00001"] * 2 + ["digits00002"]
+        render = chairs.preprocess(archive.extractfile(members[0]).read())[..., 0]
+    # Black on white, cropped to the bar as a render is to its chair: the bar fills the frame's height.
+    assert render.shape == (64, 64) and render[0, 0] == 255 and render[32, 32] < 20
+    rows = np.nonzero(render.min(axis=1) < 128)[0]
+    assert rows.min() <= 6 and rows.max() >= 57

@@ -128,7 +128,9 @@ def test_many_codes_with_batch_norm_in_d_name_the_flags_to_set():
     warning = train.many_codes_warning(_spec("npz", categorical=TEN_CODES, d_batch_norm=False))
     assert warning.endswith("set --weight_init=keras (docs/training.md).") and "without batch norm" in warning
     # Both set: nothing to say.
-    assert train.many_codes_warning(_spec("npz", categorical=TEN_CODES, d_batch_norm=False, weight_init="keras")) is None
+    assert (
+        train.many_codes_warning(_spec("npz", categorical=TEN_CODES, d_batch_norm=False, weight_init="keras")) is None
+    )
 
 
 def test_specs_measured_to_train_with_batch_norm_do_not_warn():
