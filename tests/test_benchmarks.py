@@ -321,3 +321,37 @@ def test_mnist_as_chairs_writes_digits_the_chairs_builder_reads_as_renders(tmp_p
     assert render.shape == (64, 64) and render[0, 0] == 255 and render[32, 32] < 20
     rows = np.nonzero(render.min(axis=1) < 128)[0]
     assert rows.min() <= 6 and rows.max() >= 57
+
+
+def test_npm_emoji_composites_the_packages_64px_images_on_white(tmp_path, monkeypatch, capsys):
+    import io
+    import tarfile
+
+    import numpy as np
+    from PIL import Image
+
+    npm_emoji = _load("npm_emoji")
+    tgz = tmp_path / "emoji-datasource-test-16.0.0.tgz"
+    with tarfile.open(tgz, "w:gz") as archive:  # the package's layout: 64px images beside other sizes
+        for name, alpha in (
+            ("package/img/test/64/1f600.png", 0),
+            ("package/img/test/64/0023.png", 255),
+            ("package/img/test/32/1f600.png", 255),
+        ):
+            image = np.zeros((64, 64, 4), np.uint8)
+            image[..., 0], image[..., 3] = 200, alpha  # red, fully transparent or opaque
+            image[:8, :8, 3] = 255  # an opaque corner in every image
+            buffer = io.BytesIO()
+            Image.fromarray(image, "RGBA").save(buffer, format="PNG")
+            info = tarfile.TarInfo(name)
+            info.size = buffer.tell()
+            buffer.seek(0)
+            archive.addfile(info, buffer)
+    monkeypatch.setattr(sys, "argv", ["npm_emoji.py", "--tgz", str(tgz), f"--out={tmp_path / 'e.npz'}"])
+    npm_emoji.main()
+    assert "2 images, 64x64x3" in capsys.readouterr().out
+    images = np.load(tmp_path / "e.npz")["images"]
+    # By file name: 0023 (opaque: red everywhere), then 1f600 (transparent: white but its red corner).
+    assert images.shape == (2, 64, 64, 3) and images.dtype == np.uint8
+    assert (images[0] == [200, 0, 0]).all()
+    assert (images[1, :8, :8] == [200, 0, 0]).all() and (images[1, 8:, 8:] == 255).all()
