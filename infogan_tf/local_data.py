@@ -128,9 +128,9 @@ def load_folder(path: str | None, size: int | None = None, dataset: str = "folde
     """(images uint8 [N, S, S, C], labels int64 [N] or None, class names or None) from a folder tree.
 
     PNG/JPEG files anywhere below `path`. When every image sits in a first-level subfolder, the
-    subfolder names (sorted) are the labels. Grayscale images give C = 1, anything else C = 3. Each
-    image is cropped to its central square and resized to `size` (default: the first image's side).
-    Unreadable files are skipped with a warning naming them.
+    subfolder names (sorted) are the labels. Grayscale images give C = 1, anything else C = 3;
+    transparent pixels are composited on white. Each image is cropped to its central square and resized
+    to `size` (default: the first image's side). Unreadable files are skipped with a warning naming them.
     """
     if not path:
         raise ConfigError(f"--dataset={dataset} needs --data_path=DIR, a folder of PNG or JPEG images.")
@@ -147,7 +147,10 @@ def load_folder(path: str | None, size: int | None = None, dataset: str = "folde
         try:
             with Image.open(file) as image:
                 image.load()
-                gray &= image.mode in ("L", "1", "I;16", "I")
+                gray &= image.mode in ("L", "LA", "1", "I;16", "I")
+                if "A" in image.getbands() or "transparency" in image.info:  # transparent pixels: on white
+                    white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+                    image = Image.alpha_composite(white, image.convert("RGBA"))
                 images.append(image.convert("RGB"))
         except (OSError, ValueError, SyntaxError) as error:
             logging.warning("Skipping unreadable image %s: %s", file, error)

@@ -100,6 +100,21 @@ def test_grayscale_folder_without_subfolders_has_no_labels(tmp_path):
     assert config.image_shape == (32, 32, 1) and datasets.get(config.dataset).labelled_eval_set(config, 3) is None
 
 
+def test_folder_images_with_transparency_are_composited_on_white(tmp_path):
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[..., 0], rgba[:4, :4, 3] = 200, 255  # red, opaque only in one corner
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    gray = np.zeros((16, 16, 2), np.uint8)
+    gray[:4, :4, 1] = 255  # black, opaque only in one corner
+    Image.fromarray(gray, "LA").save(tmp_path / "b.png")
+    images = local_data.load_folder(str(tmp_path))[0]
+    assert images.shape == (2, 16, 16, 3)  # one colour image makes the folder colour
+    assert (images[0, :4, :4] == [200, 0, 0]).all() and (images[0, 4:, 4:] == 255).all()
+    assert (images[1, :4, :4] == 0).all() and (images[1, 4:, 4:] == 255).all()
+    (tmp_path / "a.png").unlink()
+    assert local_data.load_folder(str(tmp_path))[0].shape == (1, 16, 16, 1)  # LA alone is grayscale
+
+
 N = 6
 BAD_NPZ = {
     "no images array": (
