@@ -355,3 +355,28 @@ def test_npm_emoji_composites_the_packages_64px_images_on_white(tmp_path, monkey
     assert images.shape == (2, 64, 64, 3) and images.dtype == np.uint8
     assert (images[0] == [200, 0, 0]).all()
     assert (images[1, :8, :8] == [200, 0, 0]).all() and (images[1, 8:, 8:] == 255).all()
+
+
+def test_class_coverage_reports_the_share_of_each_class_g_draws(tmp_path, monkeypatch, capsys):
+    import numpy as np
+
+    class_coverage = _load("class_coverage")
+
+    def halves(labels):  # class 0 lights the top half, class 1 the bottom half
+        images = np.zeros((len(labels), 28, 28), np.uint8)
+        for image, label in zip(images, labels, strict=True):
+            image[14 * label : 14 * label + 14] = 255
+        return images
+
+    rng = np.random.default_rng(0)
+    for name, labels in (("train", rng.integers(0, 2, 200)), ("test", np.array([0] * 30 + [1] * 10))):
+        np.savez(tmp_path / f"{name}.npz", images=halves(labels), labels=labels)
+    # A "G" that draws only class 1: its shares are (0, 1) against the held-out (0.75, 0.25).
+    drawn = {"g": halves(np.ones(8, int))[..., None] / 255.0}
+    monkeypatch.setattr(class_coverage, "generated_images", lambda workdir, samples: drawn[workdir])
+    argv = ["class_coverage.py", f"--train_npz={tmp_path / 'train.npz'}", f"--heldout_npz={tmp_path / 'test.npz'}"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--workdirs", "g"])
+    class_coverage.main()
+    out = capsys.readouterr().out
+    assert "held-out accuracy 1.000 on 40 images" in out
+    assert "held out:  0.750 0.250" in out and "g: 0.000 1.000 | total variation 0.750" in out
