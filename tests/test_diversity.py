@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ import tensorflow as tf
 from conftest import TINY_RUN
 
 from infogan_tf import config as config_lib
-from infogan_tf import evaluate, gan, train
+from infogan_tf import evaluate, gan, models, train
 from infogan_tf.train import train_and_evaluate
 
 # 50 steps (the collapse warning's batch-norm warm-up), logged at 25 and 50, evaluated at the end.
@@ -121,8 +122,8 @@ def test_many_codes_with_batch_norm_in_d_name_the_flags_to_set():
     warning = train.many_codes_warning(_spec("npz", categorical=TEN_CODES, continuous=0))
     assert warning == (
         "--categorical=10,10,10,10,10,10,10,10,10,10 (23.0 nats of categorical codes) with batch norm in D/Q: "
-        "such specs collapsed G to one image on MNIST while Q read the codes from a batch's statistics alone; "
-        "set --nod_batch_norm --weight_init=keras (docs/training.md)."
+        "such specs collapsed G to one image on MNIST and colour images while Q read the codes from a batch's "
+        "statistics alone; set --nod_batch_norm --weight_init=keras (docs/training.md)."
     )
     # Without batch norm but with DCGAN's kernels, only the init is left to set.
     warning = train.many_codes_warning(_spec("npz", categorical=TEN_CODES, d_batch_norm=False))
@@ -133,18 +134,27 @@ def test_many_codes_with_batch_norm_in_d_name_the_flags_to_set():
     )
 
 
-def test_specs_measured_to_train_with_batch_norm_do_not_warn():
-    assert train.many_codes_warning(_spec("mnist")) is None  # Cat(10): 2.3 nats
-    assert train.many_codes_warning(_spec("svhn")) is None  # 4 x Cat(10): 9.2 nats
-    assert train.many_codes_warning(_spec("npz", categorical=(20, 20, 20))) is None  # the chairs spec: 9.0 nats
-    assert train.many_codes_warning(_spec("npz", categorical=(10,) * 5)) is not None  # 11.5 nats
+def test_the_threshold_lies_under_the_smallest_spec_measured_to_collapse():
+    assert train.many_codes_warning(_spec("mnist")) is None  # Cat(10): 2.3 nats, trains with batch norm
+    assert train.many_codes_warning(_spec("npz", categorical=(10, 10, 10))) is None  # 6.9 nats
+    # The SVHN spec (9.2 nats) and the chairs spec (9.0) collapsed with batch norm in D/Q.
+    assert "--nod_batch_norm" in train.many_codes_warning(_spec("npz", categorical=(10, 10, 10, 10)))
+    assert "(9.0 nats of" in train.many_codes_warning(_spec("npz", categorical=(20, 20, 20)))
 
 
-def test_the_celeba_preset_is_the_fix_and_the_old_one_is_one_flag_away():
-    celeba = config_lib.PRESETS["celeba"]
-    assert celeba.categorical == TEN_CODES and celeba.d_batch_norm is False and celeba.weight_init == "keras"
-    assert train.many_codes_warning(celeba) is None
-    assert "--nod_batch_norm" in train.many_codes_warning(dataclasses.replace(celeba, d_batch_norm=True))
+@pytest.mark.parametrize("preset", ["celeba", "svhn", "chairs"])
+def test_the_many_code_presets_are_the_fix_and_the_old_one_is_one_flag_away(preset):
+    config = config_lib.PRESETS[preset]
+    assert config.d_batch_norm is False and config.weight_init == "keras"
+    assert sum(map(math.log, config.categorical)) > train.MANY_CODES_NATS
+    assert train.many_codes_warning(config) is None
+    assert "--nod_batch_norm" in train.many_codes_warning(dataclasses.replace(config, d_batch_norm=True))
+
+
+def test_faces_keeps_the_papers_batch_norm():
+    # No categorical codes: the chairs preset's reason to drop batch norm does not apply.
+    faces = config_lib.PRESETS["faces"]
+    assert faces.categorical == () and models.d_batch_norm(faces.architecture, faces.d_batch_norm)
 
 
 def test_the_warning_is_logged_at_start_up(caplog):

@@ -115,7 +115,11 @@ MNIST = TfdsSource(Config(dataset="mnist", weight_init="dcgan"), "mnist", "label
 FASHION_MNIST = TfdsSource(Config(dataset="fashion_mnist", weight_init="dcgan"), "fashion_mnist", "label")
 # SVHN and CelebA: the paper's 32x32 networks and latent specs (Appendix C); optimiser as MNIST.
 # SVHN: Appendix C.2's 4 x Cat(10) + 4 continuous codes and 124 noise (the main text, Sec. 7.3, says 2
-# continuous codes: --continuous=2).
+# continuous codes: --continuous=2). D/Q without batch norm (Glorot kernels, the Config default): with it,
+# this spec collapsed G on 15,010 real 32x32 colour images (diversity 0.02-0.04 of the data's, eval L_I
+# per code negative by step 2,500); without it, 5,000 steps kept diversity >= 0.45 from step 500 (0.51-0.99
+# at the evaluations) and every code's eval L_I >= 2.14 of 2.30 nats (emoji images: BUILD_NOTES.md,
+# 2026-12-05; SVHN itself could not be downloaded there). The paper's batch norm: --d_batch_norm.
 SVHN = TfdsSource(
     Config(
         dataset="svhn",
@@ -124,6 +128,7 @@ SVHN = TfdsSource(
         continuous=4,
         architecture="svhn",
         image_shape=(32, 32, 3),
+        d_batch_norm=False,
     ),
     "svhn_cropped",
     "label",
