@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import tarfile
 
@@ -56,6 +57,7 @@ def main() -> None:
                 f"{path} holds no package/img/<vendor>/64/*.png: pass emoji-datasource-<vendor> tgz files."
             )
         images += found
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     np.savez(args.out, images=np.stack(images))
     print(f"{args.out}: {len(images)} images, 64x64x3")
 

@@ -237,10 +237,11 @@ class Run:
 # ten codes of the CelebA spec (23 nats) collapsed G by step 750 on all of MNIST; the SVHN spec 4 x Cat(10)
 # (9.2 nats) and the chairs spec 3 x Cat(20) (9.0) trained there. The 32x32 `svhn` networks: the SVHN spec
 # collapsed G on 32x32 colour images; the chairs networks: the chairs spec collapsed G on MNIST laid out as
-# chairs. Without batch norm (Glorot kernels) every one of these trained. Each threshold lies under the
-# smallest spec seen to collapse on that network; `dcgan64` and smaller specs elsewhere were not measured.
+# chairs. On the `svhn` network with emoji, 2 x Cat(10) (4.6 nats) and 3 x Cat(10) (6.9) collapsed G too, while
+# the MNIST spec (2.3) recovered by step 750. Without batch norm (Glorot kernels) the presets' specs trained.
+# Each threshold lies under the smallest spec seen to collapse on that network; `dcgan64` was not measured.
 MANY_CODES_NATS = {"mnist": 10.0}
-MANY_CODES_NATS_ELSEWHERE = 8.0
+MANY_CODES_NATS_ELSEWHERE = 4.0
 
 
 def many_codes_warning(config: config_lib.Config) -> str | None:
