@@ -62,16 +62,10 @@ def traversal_digits(generator, spec, classifier, rows: int = 200, seed: int = 0
     import tensorflow as tf
 
     from infogan_tf import evaluate
-    from infogan_tf.latent import traverse_code
 
     effects = evaluate.code_effects(generator, spec, tf.random.Generator.from_seed(seed))
     rng = tf.random.Generator.from_seed(seed + 1)
-    base = spec.sample(rng, rows)
-    sweeps = {code: traverse_code(spec, code, base) for code in spec.code_names}
-    if spec.noise_dim:
-        latent = {key: tf.repeat(value, 10, axis=0) for key, value in base.items()}
-        latent["z"] = spec.sample(rng, rows * 10)["z"]
-        sweeps["z"] = (latent, 10)
+    sweeps = evaluate.traversal_sweeps(spec, spec.sample(rng, rows), rng)
     results = {}
     for code, (latent, cols) in sweeps.items():
         images = np.asarray(generator(latent, training=False))

@@ -122,6 +122,17 @@ def sample_diversity(generator, latent: dict[str, tf.Tensor], real_spread: float
     return {"sample_diversity": spread, "real_diversity": real_spread, "diversity_ratio": ratio}
 
 
+def traversal_sweeps(spec: LatentSpec, base: dict[str, tf.Tensor], rng: tf.random.Generator, draws: int = 10):
+    """{code: (latent batch, columns)}: each row of `base` with one code swept over its values and the rest
+    fixed (`traverse_code`), and for `z` (with noise) `draws` fresh noises per row with the codes fixed."""
+    sweeps = {code: traverse_code(spec, code, base) for code in spec.code_names}
+    if spec.noise_dim:
+        latent = {key: tf.repeat(value, draws, axis=0) for key, value in base.items()}
+        latent["z"] = spec.sample(rng, int(base["z"].shape[0]) * draws)["z"]
+        sweeps["z"] = (latent, draws)
+    return sweeps
+
+
 def code_effects(generator, spec: LatentSpec, rng: tf.random.Generator, rows: int = 32) -> dict[str, float]:
     """How visibly each code changes G's image (G in inference mode), as the traversal figures show it.
 
@@ -129,25 +140,19 @@ def code_effects(generator, spec: LatentSpec, rng: tf.random.Generator, rows: in
     (`traverse_code`: all K categories; a continuous code over -2..2, 9 values), the rest fixed; the
     code's effect is the `pixel_spread` along a row, averaged over rows, over the `pixel_spread` of the
     `rows` latents themselves. `code_effect/z` does the same with 10 fresh draws of the noise z in each
-    row and the codes fixed. 0: the code changes nothing; about 1: it alone varies the image as much as
-    the whole latent does (a continuous code's -2..2 reaches past its prior, so it can exceed 1).
+    row and the codes fixed (`traversal_sweeps`). 0: the code changes nothing; about 1: it alone varies
+    the image as much as the whole latent does (a continuous code's -2..2 reaches past its prior, so it
+    can exceed 1).
     """
     base = spec.sample(rng, rows)
     overall = pixel_spread(generator(base, training=False))
 
     def effect(latent: dict[str, tf.Tensor], cols: int) -> float:
-        images = np.asarray(generator(latent, training=False), np.float64)
-        images = images.reshape(rows, cols, -1)
+        images = np.asarray(generator(latent, training=False), np.float64).reshape(rows, cols, -1)
         along = float(np.mean(np.std(images, axis=1)))
         return along / overall if overall > 0 else 0.0
 
-    results = {f"code_effect/{code}": effect(*traverse_code(spec, code, base)) for code in spec.code_names}
-    if spec.noise_dim:
-        draws = 10
-        latent = {key: tf.repeat(value, draws, axis=0) for key, value in base.items()}
-        latent["z"] = spec.sample(rng, rows * draws)["z"]
-        results["code_effect/z"] = effect(latent, draws)
-    return results
+    return {f"code_effect/{code}": effect(*sweep) for code, sweep in traversal_sweeps(spec, base, rng).items()}
 
 
 def traversal_correlations(generator, spec: LatentSpec, rng: tf.random.Generator, rows: int = 64) -> dict[str, float]:
