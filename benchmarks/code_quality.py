@@ -11,16 +11,21 @@ For each workdir (its latest checkpoint; G and D/Q in inference mode):
   BN's momentum over `--bn_batches` real batches from zero);
 - `categorical_accuracy_batch_statistics`: Q in training mode, each batch of 256 real images
   normalised with its own statistics (nothing is updated);
-- `categorical_accuracy_heldout`: with `--heldout_npz`, the same on labelled images no run trained on
-  (an .npz with `images` and `labels`, as `--dataset=npz` reads it), matched on those images;
+- `categorical_accuracy_heldout`, `categorical_majority_accuracy_heldout`, `categorical_nmi_heldout`: with
+  `--heldout_npz` (default: an npz run's `--heldout_path`), on labelled images no run trained on (an .npz
+  with `images` and `labels`, as `--dataset=npz` reads it): Hungarian-matched on those images, each value
+  mapped to the label most common among its training images, and the normalized mutual information
+  (`evaluate.categorical_scores`, the best code's);
 - `info_lb/<code>`: L_I per code on 2,048 fresh samples;
 - `spearman_slant/cont<j>`, `spearman_width/cont<j>`: the paper's Fig. 2c/d as numbers
   (`evaluate.traversal_correlations`).
-Labels are only read, never used to choose anything.
+Labels are only read, never used to choose anything. After the runs, each number's mean ± sd (ddof 1),
+minimum and maximum over them; `--out` holds {"runs": [...], "summary": {...}}.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -60,42 +65,66 @@ def _estimate_real_statistics(discriminator, images, batches: int, batch_size: i
         discriminator(images[rng.choice(len(images), batch_size, replace=False)], training=True)
 
 
-def heldout_accuracy(discriminator, spec: LatentSpec, config, path: str) -> float:
-    """Q's categorical accuracy (stored statistics) on an .npz of labelled images the run never saw."""
-    images, labels, _ = local_data.load_npz(path)
+def heldout_scores(discriminator, spec: LatentSpec, config, path: str, fit) -> dict[str, float]:
+    """Q's categorical scores (stored statistics; `evaluate.categorical_scores`, the best code's) on an .npz
+    of labelled images the run never saw, the majority-vote mapping fitted on `fit`, training images."""
+    images, labels, _ = local_data.load_npz(path, "--heldout_npz")
     if labels is None or images.shape[1:] != tuple(config.image_shape):
         raise SystemExit(f"error: --heldout_npz={path} needs 'labels' and images of shape {config.image_shape}.")
-    return evaluate.categorical_accuracy(discriminator, spec, images.astype(np.float32) / 255.0, labels)[
-        "categorical_accuracy"
-    ]
+    scores = evaluate.categorical_scores(discriminator, spec, images.astype(np.float32) / 255.0, labels, fit=fit)
+    names = ("categorical_accuracy", "categorical_majority_accuracy", "categorical_nmi")
+    return {f"{name}_heldout": scores[name] for name in names}
 
 
 def measure(workdir: str, bn_batches: int, heldout_npz: str | None = None) -> dict:
     config, generator, discriminator, checkpoint = restore(workdir)
     spec = LatentSpec.from_config(config)
     results = {"workdir": workdir, "checkpoint": checkpoint, "bn_statistics": config.bn_statistics}
-    if heldout_npz and spec.categorical:  # before the statistics below are re-estimated
-        results["categorical_accuracy_heldout"] = heldout_accuracy(discriminator, spec, config, heldout_npz)
+    # The run's training data (not its --heldout_path): what today's accuracy and the mapping read.
+    source, training = datasets.get(config.dataset), dataclasses.replace(config, heldout_path=None)
+    labelled = source.labelled_eval_set(training, 1 << 20)
+    heldout_npz = heldout_npz or (config.heldout_path if config.dataset == "npz" else None)
+    if heldout_npz and spec.categorical and labelled is not None:  # before the statistics below are re-estimated
+        fit = source.labelled_fit_set(training, 1 << 20) or labelled
+        results.update(heldout_scores(discriminator, spec, config, heldout_npz, fit))
     results.update(
         evaluate.info_bound(generator, discriminator, spec, tf.random.Generator.from_seed(config.seed + 2), 2048)
     )
     if spec.continuous and config.image_shape[-1] == 1:
         rng = tf.random.Generator.from_seed(config.seed + 5)
         results.update(evaluate.traversal_correlations(generator, spec, rng))
-    labelled = datasets.get(config.dataset).labelled_eval_set(config, 1 << 20)
     if labelled is not None and spec.categorical:
         images, labels = labelled
-        results["categorical_accuracy"] = evaluate.categorical_accuracy(discriminator, spec, images, labels)[
+        results["categorical_accuracy"] = evaluate.categorical_scores(discriminator, spec, images, labels)[
             "categorical_accuracy/cat0"
         ]
         results["categorical_accuracy_batch_statistics"] = _batch_statistics_accuracy(
             discriminator, spec, images, labels
         )
         _estimate_real_statistics(discriminator, images, bn_batches, config.batch_size, config.seed)
-        results["categorical_accuracy_real_statistics"] = evaluate.categorical_accuracy(
+        results["categorical_accuracy_real_statistics"] = evaluate.categorical_scores(
             discriminator, spec, images, labels
         )["categorical_accuracy/cat0"]
     return results
+
+
+def summary(rows: list[dict]) -> dict[str, dict[str, float]]:
+    """{key: {mean, sd, min, max, n}} over the runs of every number all of `rows` have (sd with ddof 1, 0
+    for one run)."""
+    keys = [k for k, v in rows[0].items() if isinstance(v, float | int) and not isinstance(v, bool)]
+    table = {}
+    for key in keys:
+        if all(key in row for row in rows):
+            values = np.asarray([row[key] for row in rows], np.float64)
+            sd = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            table[key] = {
+                "mean": float(values.mean()),
+                "sd": sd,
+                "min": float(values.min()),
+                "max": float(values.max()),
+            }
+            table[key]["n"] = len(values)
+    return table
 
 
 def main(argv):
@@ -103,9 +132,15 @@ def main(argv):
     rows = [measure(workdir, FLAGS.bn_batches, FLAGS.heldout_npz) for workdir in FLAGS.workdirs]
     for row in rows:
         print(json.dumps(row, sort_keys=True))
+    table = summary(rows)
+    for key, cell in sorted(table.items()):
+        print(
+            f"{key}: {cell['mean']:.3f} ± {cell['sd']:.3f} "
+            f"(min {cell['min']:.3f}, max {cell['max']:.3f}, n={cell['n']})"
+        )
     if FLAGS.out:
         with open(FLAGS.out, "w") as f:
-            json.dump(rows, f, indent=2, sort_keys=True)
+            json.dump({"runs": rows, "summary": table}, f, indent=2, sort_keys=True)
 
 
 if __name__ == "__main__":

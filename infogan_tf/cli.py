@@ -16,6 +16,12 @@ flags.DEFINE_string("workdir", None, "Run directory (default runs/<dataset>); th
 flags.DEFINE_string("data_dir", None, "TFDS data directory.")
 flags.DEFINE_string("manual_dir", None, "Folder with files downloaded by hand (chairs, faces, CelebA).")
 flags.DEFINE_string("data_path", None, "Image folder or .npz file for --dataset=folder/npz.")
+flags.DEFINE_string(
+    "heldout_path",
+    None,
+    "Labelled images the run never trains on, for eval.json's categorical scores: an .npz with 'labels' "
+    "(--dataset=npz) or a folder of label subfolders (--dataset=folder).",
+)
 flags.DEFINE_boolean("download", None, "Let TFDS download the dataset.")
 flags.DEFINE_integer(
     "image_size", None, "--dataset=npz/folder: resize images to this side, 28, 32 or 64 (default: the nearest)."
@@ -58,6 +64,9 @@ flags.DEFINE_integer("checkpoint_every", None, "Steps between checkpoints.")
 flags.DEFINE_integer("sample_every", None, "Steps between traversal images.")
 flags.DEFINE_integer("eval_every", None, "Steps between evaluations (eval.json).")
 flags.DEFINE_integer("eval_samples", None, "Fresh samples for the information bound in eval.json.")
+flags.DEFINE_integer(
+    "labelled_eval_samples", None, "Labelled real images the categorical code is scored on in eval.json."
+)
 flags.DEFINE_integer("factor_eval_samples", None, "Real images with factors for MIG and FactorVAE.")
 flags.DEFINE_boolean("deterministic", None, "Op determinism and fixed seeds.")
 flags.DEFINE_string(

@@ -100,6 +100,10 @@ class Config:
     sample_every: int = 1000
     eval_every: int = 1000
     eval_samples: int = 1024  # fresh samples for the information bound in eval.json.
+    # Labelled real images the categorical code is scored on in eval.json (MNIST's whole test split): the
+    # first of a held-out split, or drawn uniformly from the training data; as many again from the training
+    # data fit the majority-vote mapping.
+    labelled_eval_samples: int = 10_000
     # The run warns (progress line, end-of-run summary) when G's samples vary less than this fraction of
     # the real images' variation (`diversity_ratio`, evaluate.sample_diversity): G has collapsed. 0 = never.
     # Measured (BUILD_NOTES.md 2026-12-04): healthy runs stay above 0.2 from step 50; a collapsed G falls to
@@ -115,6 +119,9 @@ class Config:
     data_dir: str | None = None
     manual_dir: str | None = None
     data_path: str | None = None
+    # Labelled images the run never trains on (`--dataset=npz`: an .npz with 'labels'; `folder`: a folder of
+    # label subfolders): eval.json scores the categorical code on them instead of on the training data.
+    heldout_path: str | None = None
     download: bool = True
     # The variant of the dataset's preset applied before the flags (`PRESET_VARIANTS`), "" = none.
     preset: str = ""
@@ -239,6 +246,11 @@ def resolve(dataset: str, overrides: dict[str, Any], preset: str = "") -> Config
         base = dataclasses.replace(base, **PRESET_VARIANTS[preset], preset=preset)
     config = dataclasses.replace(base, **overrides)
     validate(config)
+    if config.heldout_path and not source.shape_from_data:
+        raise ConfigError(
+            f"--heldout_path sets held-out labelled images for --dataset=npz or folder; --dataset={dataset} "
+            "scores its own held-out split, or has none (drop --heldout_path)."
+        )
     if config.image_size and not source.shape_from_data:
         raise ConfigError(
             f"--image_size={config.image_size} sets the side of --dataset=npz or folder images; --dataset={dataset} "
@@ -301,6 +313,10 @@ def validate(config: Config) -> None:
             "or 0 for the nearest to the data's.",
         ),
         (config.eval_samples > 0, f"--eval_samples={config.eval_samples} must be a positive number of samples."),
+        (
+            config.labelled_eval_samples > 0,
+            f"--labelled_eval_samples={config.labelled_eval_samples} must be a positive number of images.",
+        ),
         (
             config.factor_eval_samples > 1,
             f"--factor_eval_samples={config.factor_eval_samples} must be at least 2 images.",

@@ -58,15 +58,15 @@ def is_dsprites_npz(path: str | None) -> bool:
         return False
 
 
-def load_npz(path: str | None):
+def load_npz(path: str | None, flag: str = "--data_path"):
     """(images uint8 [N, H, W, C], labels int64 [N] or None, factors float32 [N, F] or None).
 
     The arrays 'images' [, 'labels', 'factors'], or dSprites' own file as published ('imgs',
-    'latents_classes'): its factors are the five that vary, its labels the shape."""
+    'latents_classes'): its factors are the five that vary, its labels the shape. Errors name `flag`."""
     if not path:
         raise ConfigError("--dataset=npz needs --data_path=FILE.npz (arrays 'images', optional 'labels', 'factors').")
     if not os.path.isfile(path):
-        raise ConfigError(f"--data_path={path} does not exist or is not a file.")
+        raise ConfigError(f"{flag}={path} does not exist or is not a file.")
     try:
         with np.load(path, allow_pickle=False) as archive:
             names = set(archive.files)
@@ -77,9 +77,7 @@ def load_npz(path: str | None):
             else:
                 arrays = {name: archive[name] for name in ("images", "labels", "factors") if name in names}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
-        raise ConfigError(
-            f"--data_path={path} is not a readable .npz file ({error}); save it with numpy.savez."
-        ) from None
+        raise ConfigError(f"{flag}={path} is not a readable .npz file ({error}); save it with numpy.savez.") from None
     if "latents_classes" in arrays:
         classes, pixels = arrays["latents_classes"], arrays["imgs"]
         if classes.ndim != 2 or classes.shape[1] != 6 or pixels.dtype != np.uint8 or pixels.max(initial=0) > 1:
@@ -124,23 +122,24 @@ def _image_paths(root: str) -> list[str]:
     return paths
 
 
-def load_folder(path: str | None, size: int | None = None, dataset: str = "folder"):
+def load_folder(path: str | None, size: int | None = None, dataset: str = "folder", flag: str = "--data_path"):
     """(images uint8 [N, S, S, C], labels int64 [N] or None, class names or None) from a folder tree.
 
     PNG/JPEG files anywhere below `path`. When every image sits in a first-level subfolder, the
     subfolder names (sorted) are the labels. Grayscale images give C = 1, anything else C = 3;
     transparent pixels are composited on white. Each image is cropped to its central square and resized
     to `size` (default: the first image's side). Unreadable files are skipped with a warning naming them.
+    Errors name `flag`.
     """
     if not path:
         raise ConfigError(f"--dataset={dataset} needs --data_path=DIR, a folder of PNG or JPEG images.")
     if not os.path.isdir(path):
-        raise ConfigError(f"--data_path={path} is not a directory.")
+        raise ConfigError(f"{flag}={path} is not a directory.")
     paths = _image_paths(path)
     if not paths:
-        raise ConfigError(f"--data_path={path} holds no PNG or JPEG images (searched recursively).")
-    classes = sorted({os.path.relpath(p, path).split(os.sep)[0] for p in paths})
-    labelled = all(os.sep in os.path.relpath(p, path) for p in paths)
+        raise ConfigError(f"{flag}={path} holds no PNG or JPEG images (searched recursively).")
+    classes = folder_classes(path, paths)
+    labelled = classes is not None
 
     images, labels, skipped, gray = [], [], [], True
     for file in paths:
@@ -156,12 +155,12 @@ def load_folder(path: str | None, size: int | None = None, dataset: str = "folde
             logging.warning("Skipping unreadable image %s: %s", file, error)
             skipped.append(file)
             continue
-        if labelled:
+        if classes is not None:
             labels.append(classes.index(os.path.relpath(file, path).split(os.sep)[0]))
     if skipped:
         logging.warning("%d unreadable image(s) skipped in %s.", len(skipped), path)
     if not images:
-        raise ConfigError(f"--data_path={path}: none of its {len(paths)} image files could be read.")
+        raise ConfigError(f"{flag}={path}: none of its {len(paths)} image files could be read.")
     size = size or min(images[0].size)
     arrays = []
     for image in images:
@@ -172,7 +171,16 @@ def load_folder(path: str | None, size: int | None = None, dataset: str = "folde
     stacked = np.stack(arrays)
     if gray:
         stacked = stacked[..., None]
-    return stacked, (np.asarray(labels, np.int64) if labelled else None), (classes if labelled else None)
+    return stacked, (np.asarray(labels, np.int64) if labelled else None), classes
+
+
+def folder_classes(path: str, paths: list[str] | None = None) -> list[str] | None:
+    """The sorted first-level subfolders of `path` holding its images (`paths`, default all found): the
+    label names, the label being the index; None when some image is not in a subfolder (no labels)."""
+    relative = [os.path.relpath(p, path) for p in (_image_paths(path) if paths is None else paths)]
+    if not relative or not all(os.sep in r for r in relative):
+        return None
+    return sorted({r.split(os.sep)[0] for r in relative})
 
 
 def load_digits():

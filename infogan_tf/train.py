@@ -49,11 +49,12 @@ class Run:
 
     def __init__(self, config: config_lib.Config, workdir: str, model: InfoGAN, source, chief: bool):
         self.config, self.workdir, self.model, self.source, self.chief = config, workdir, model, source, chief
-        self.labelled = self.with_factors = self.factor_names = None
+        self.labelled = self.labelled_fit = self.with_factors = self.factor_names = None
         if chief:
             # Labels are only scored against a categorical code.
             if model.spec.categorical:
-                self.labelled = source.labelled_eval_set(config, config.eval_samples)
+                self.labelled = source.labelled_eval_set(config, config.labelled_eval_samples)
+                self.labelled_fit = source.labelled_fit_set(config, config.labelled_eval_samples)
             self.with_factors = source.factor_eval_set(config, config.factor_eval_samples)
             self.factor_names = source.factor_names(config)
             _check_keep_best(config, self.labelled, self.with_factors)
@@ -163,7 +164,10 @@ class Run:
             rng = tf.random.Generator.from_seed(config.seed + 5)
             results.update(evaluate.traversal_correlations(model.generator, spec, rng))
         if self.labelled is not None:
-            results.update(evaluate.categorical_accuracy(model.discriminator, spec, *self.labelled))
+            results.update(
+                evaluate.categorical_scores(model.discriminator, spec, *self.labelled, fit=self.labelled_fit)
+            )
+            results["categorical_heldout"] = float(self.labelled_fit is not None)  # else scored on training images
         if self.with_factors is not None:
             results.update(
                 evaluate.disentanglement(model.discriminator, spec, *self.with_factors, config.seed, self.factor_names)
@@ -486,7 +490,11 @@ def summary_line(
             "images there (metrics.jsonl's diversity_ratio); its codes' L_I can be high all the same"
         )
     if "categorical_accuracy" in results:
-        parts.append(f"categorical accuracy {results['categorical_accuracy']:.3f}")
+        where = "held-out" if results.get("categorical_heldout") else "training"
+        parts.append(
+            f"categorical accuracy {results['categorical_accuracy']:.3f} on {where} images (majority vote "
+            f"{results['categorical_majority_accuracy']:.3f}, NMI {results['categorical_nmi']:.3f})"
+        )
     if "mig" in results:
         parts.append(f"MIG {results['mig']:.3f} FactorVAE {results['factor_vae']:.3f}")
     for measure in ("slant", "width"):

@@ -37,6 +37,7 @@ TINY_RUN = dict(
     sample_every=2,
     eval_every=2,
     eval_samples=16,
+    labelled_eval_samples=16,
     factor_eval_samples=64,
     jit_compile=False,
 )

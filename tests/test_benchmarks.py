@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from infogan_tf import config as config_lib
-from infogan_tf import export, models, performance
+from infogan_tf import evaluate, export, models, performance
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -190,6 +190,17 @@ def test_code_quality_reads_accuracy_on_held_out_images_through_the_stored_stati
     np.savez(heldout, images=heldout_images, labels=read)
     results = code_quality.measure(str(tmp_path / "run"), bn_batches=2, heldout_npz=str(heldout))
     assert results["categorical_accuracy_heldout"] == 1.0 != results["categorical_accuracy"]
+    assert results["categorical_nmi_heldout"] == pytest.approx(1.0)
+    # The majority vote maps each value to the label most common among the training images reading it.
+    with np.load(data) as training:
+        logits = discriminator(training["images"][..., None].astype(np.float32) / 255.0, training=False)["cat_logits"]
+        fitted = np.argmax(np.asarray(logits)[:, : config.categorical[0]], axis=1)
+        expected = evaluate.majority_accuracy(fitted, training["labels"], read, read)
+    assert results["categorical_majority_accuracy_heldout"] == pytest.approx(expected) and expected < 1
+    table = code_quality.summary([results, dict(results, categorical_accuracy_heldout=0.5)])
+    assert table["categorical_accuracy_heldout"] == pytest.approx(
+        {"mean": 0.75, "sd": np.std([1.0, 0.5], ddof=1), "min": 0.5, "max": 1.0, "n": 2}
+    )
     assert "categorical_accuracy_real_statistics" in results
     small = tmp_path / "small.npz"
     np.savez(small, images=rng.integers(0, 256, (4, 14, 14), np.uint8), labels=np.arange(4))

@@ -45,15 +45,36 @@ class _OracleQ:
         return {"cat_logits": tf.concat([first, second], axis=1), "cont_mean": tf.zeros([len(labels), 1])}
 
 
-def test_categorical_accuracy_reports_each_code_and_the_best():
+def test_categorical_scores_report_each_code_and_the_best():
     labels = np.random.default_rng(0).integers(0, 3, size=300)
     images = np.arange(300, dtype=np.float32)[:, None]  # each "image" is its own index
     spec = LatentSpec(noise_dim=2, categorical=(3, 4), continuous=1)
     q = _OracleQ(labels, np.array([2, 0, 1]), k_other=4)
-    results = evaluate.categorical_accuracy(q, spec, images, labels, batch_size=64)
+    results = evaluate.categorical_scores(q, spec, images, labels, batch_size=64)
     assert results["categorical_accuracy/cat0"] == 1.0
     assert results["categorical_accuracy/cat1"] == pytest.approx(np.bincount(labels).max() / 300)
     assert results["categorical_accuracy"] == 1.0
+    # cat1 reads 0 for every image: a majority vote gives it the most common label; it tells nothing.
+    assert results["categorical_majority_accuracy/cat0"] == results["categorical_majority_accuracy"] == 1.0
+    assert results["categorical_majority_accuracy/cat1"] == pytest.approx(np.bincount(labels).max() / 300)
+    assert results["categorical_nmi/cat0"] == pytest.approx(1.0) and results["categorical_nmi/cat1"] == 0.0
+    # Fitted on images whose labels are shifted by one, every value maps to the wrong label.
+    fitted = evaluate.categorical_scores(q, spec, images, labels, fit=(images, (labels + 1) % 3), batch_size=64)
+    assert fitted["categorical_majority_accuracy/cat0"] == 0.0
+    assert fitted["categorical_accuracy/cat0"] == 1.0 and fitted["categorical_nmi/cat0"] == pytest.approx(1.0)
+
+
+def test_majority_accuracy_by_hand():
+    # Fitting: value 0 holds labels 5, 5, 7 (-> 5); value 1 holds 7 (-> 7); value 2 holds 3, 4 (a tie -> 3).
+    fit_predictions, fit_labels = [0, 0, 0, 1, 2, 2], [5, 5, 7, 7, 3, 4]
+    # Scored: 0 -> 5 right, 0 -> 5 against 7 wrong, 1 -> 7 right, 2 -> 3 right, 3 never fitted: wrong.
+    predictions, labels = [0, 0, 1, 2, 3], [5, 7, 7, 3, 3]
+    assert evaluate.majority_accuracy(fit_predictions, fit_labels, predictions, labels) == pytest.approx(3 / 5)
+    # Many values may take one label (one-to-one matching would allow one of them).
+    assert evaluate.majority_accuracy([0, 1, 2], [4, 4, 4], [0, 1, 2], [4, 4, 4]) == 1.0
+    assert evaluate.matched_accuracy(np.array([0, 1, 2]), np.array([4, 4, 4])) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="equal, non-empty"):
+        evaluate.majority_accuracy([0], [1, 2], [0], [1])
 
 
 def _factors(n=6000, seed=0):

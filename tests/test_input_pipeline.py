@@ -58,14 +58,20 @@ def test_tfds_datasets_through_mock_data(tmp_path, dataset, shape):
     with tfds.testing.mock_data(num_examples=24):
         batch = next(iter(datasets.get(config.dataset).train_dataset(config))).numpy()
         labelled = datasets.get(config.dataset).labelled_eval_set(config, 10)
+        fit = datasets.get(config.dataset).labelled_fit_set(config, 10)
     assert batch.shape == (8, *shape) and batch.dtype == np.float32
     assert 0.0 <= batch.min() and batch.max() <= 1.0
     assert config.image_shape == shape
     if dataset == "celeba":  # no class labels
-        assert labelled is None
+        assert labelled is None and fit is None
     else:
         images, labels = labelled
         assert images.shape == (10, *shape) and labels.shape == (10,)
+    if dataset == "dsprites":  # scored on its only split, training: nothing held out to fit apart from
+        assert fit is None
+    elif dataset != "celeba":  # scored on the test split; the majority vote fitted on 10 training images
+        assert fit[0].shape == (10, *shape) and fit[1].shape == (10,)
+        assert not np.array_equal(fit[0], images)
 
 
 def test_dsprites_factors_are_a_uniform_subset_with_all_five_labels(tmp_path):

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from infogan_tf import datasets, export, local_data
+from infogan_tf import config as config_lib
+from infogan_tf import datasets, evaluate, export, local_data
 from infogan_tf.config import PRESETS, ConfigError
+from infogan_tf.latent import LatentSpec
 from infogan_tf.train import train_and_evaluate
 
 
@@ -81,7 +83,7 @@ def test_folder_with_class_subfolders_gives_labels_and_trains(tmp_path, caplog):
     # the two values differ, on the 6 cats alone when they are the same.
     _, _, discriminator, _ = export.restore(str(workdir))
     config = datasets.get(config.dataset).adapt_config(config)
-    images, labels = datasets.get(config.dataset).labelled_eval_set(config, config.eval_samples)
+    images, labels = datasets.get(config.dataset).labelled_eval_set(config, config.labelled_eval_samples)
     assert images.shape == (10, 64, 64, 3) and sorted(labels) == [0] * 6 + [1] * 4
     predictions = np.argmax(discriminator(images, training=False)["cat_logits"], axis=1)
     per_class = [set(predictions[labels == label].tolist()) for label in (0, 1)]
@@ -200,3 +202,75 @@ def test_image_size_is_a_choice_for_npz_and_folder(tmp_path, size, architecture)
     path = _npz(tmp_path, images=np.zeros((8, 28, 28), np.uint8))
     config = datasets.get("npz").adapt_config(_config("npz", path, image_size=size))
     assert config.image_shape == (size, size, 1) and config.architecture == architecture
+
+
+def test_heldout_path_scores_the_categorical_code_on_held_out_images(tmp_path):
+    rng = np.random.default_rng(0)
+    train = _npz(tmp_path, images=rng.integers(0, 256, (40, 28, 28), np.uint8), labels=rng.integers(0, 10, 40))
+    # Held out: 24 other images at another size (resized to the training images' 28x28, as training's are).
+    heldout = _npz(
+        tmp_path, "heldout.npz", images=rng.integers(0, 256, (24, 32, 32), np.uint8), labels=rng.integers(0, 10, 24)
+    )
+    workdir = tmp_path / "run"
+    config = _config("npz", train, heldout_path=heldout, noise_dim=8, batch_size=8, steps=2, log_every=1, eval_every=2)
+    result = train_and_evaluate(config, str(workdir))
+    evaluation = json.loads((workdir / "eval.json").read_text())
+    assert evaluation["categorical_heldout"] == 1.0
+    assert json.loads((workdir / "config.json").read_text())["heldout_path"] == heldout
+    # What the last checkpoint's Q scores on the 24 held-out images, its mapping fitted on the 40 training ones.
+    _, _, discriminator, _ = export.restore(str(workdir))
+    config = datasets.get("npz").adapt_config(config)
+    with np.load(heldout) as held, np.load(train) as seen:
+        images = datasets.get("npz").arrays(config, "--heldout_path")[0].astype(np.float32) / 255.0
+        assert images.shape == (24, 28, 28, 1)
+        fit = (seen["images"][..., None].astype(np.float32) / 255.0, seen["labels"])
+        expected = evaluate.categorical_scores(
+            discriminator, LatentSpec.from_config(config), images, held["labels"], fit
+        )
+    for name in ("categorical_accuracy", "categorical_majority_accuracy", "categorical_nmi"):
+        assert evaluation[name] == pytest.approx(expected[name], abs=1e-12), name
+    assert result["eval/categorical_accuracy"] == evaluation["categorical_accuracy"]
+    # Without --heldout_path the same run scores the training images, and says so.
+    plain = tmp_path / "plain"
+    train_and_evaluate(dataclasses.replace(config, heldout_path=None, image_shape=(28, 28, 1)), str(plain))
+    assert json.loads((plain / "eval.json").read_text())["categorical_heldout"] == 0.0
+
+
+def test_bad_heldout_paths_are_one_line_errors(tmp_path):
+    rng = np.random.default_rng(0)
+    train = _npz(tmp_path, images=rng.integers(0, 256, (16, 28, 28), np.uint8), labels=np.arange(16) % 4)
+    unlabelled = _npz(tmp_path, "unlabelled.npz", images=np.zeros((4, 28, 28), np.uint8))
+    for name in ("cats", "dogs"):
+        _write_image(tmp_path / "train" / name / "0.png", "L", size=(28, 28))
+    _write_image(tmp_path / "other" / "cats" / "0.png", "L", size=(28, 28))
+    _write_image(tmp_path / "other" / "birds" / "0.png", "L", size=(28, 28))
+
+    def scored(dataset, data_path, heldout_path):
+        config = datasets.get(dataset).adapt_config(_config(dataset, data_path, heldout_path=heldout_path))
+        return datasets.get(dataset).labelled_eval_set(config, 10)
+
+    cases = [
+        (lambda: scored("npz", train, str(tmp_path / "missing.npz")), "--heldout_path=.*missing.npz does not exist"),
+        (lambda: scored("npz", train, unlabelled), "--heldout_path=.*unlabelled.npz has no labels"),
+        (
+            lambda: scored("folder", str(tmp_path / "train"), str(tmp_path / "other")),
+            "--heldout_path=.*other has the label subfolders birds, cats, --data_path=.*train cats, dogs",
+        ),
+        (
+            lambda: config_lib.resolve("digits", {"heldout_path": train}),
+            "--heldout_path sets held-out labelled images for --dataset=npz or folder; --dataset=digits",
+        ),
+        (
+            lambda: config_lib.resolve("npz", {"labelled_eval_samples": 0}),
+            "--labelled_eval_samples=0 must be a positive number of images",
+        ),
+    ]
+    for call, message in cases:
+        with pytest.raises(ConfigError, match=message) as error:
+            call()
+        assert "\n" not in str(error.value)
+    # A folder held out with the training folder's label subfolders is scored.
+    _write_image(tmp_path / "same" / "cats" / "1.png", "L", size=(28, 28))
+    _write_image(tmp_path / "same" / "dogs" / "1.png", "L", size=(28, 28))
+    images, labels = scored("folder", str(tmp_path / "train"), str(tmp_path / "same"))
+    assert images.shape == (2, 28, 28, 1) and list(labels) == [0, 1]

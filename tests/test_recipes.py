@@ -18,7 +18,7 @@ from infogan_tf import config as config_lib
 from infogan_tf import datasets, export, figures, local_data, recipes
 from infogan_tf.train import train_and_evaluate
 
-TINY = {**TINY_RUN, "eval_samples": 64, "factor_eval_samples": 256}
+TINY = {**TINY_RUN, "eval_samples": 64, "labelled_eval_samples": 64, "factor_eval_samples": 256}
 
 
 def _png(path) -> np.ndarray:
@@ -34,7 +34,7 @@ def test_digits_are_scikit_learns_real_digits_laid_out_like_mnist():
     assert images.max() == 255 and 20 < images.mean() < 60
     config = config_lib.PRESETS["digits"]
     assert (config.architecture, config.image_shape, config.categorical) == ("mnist", (28, 28, 1), (10,))
-    eval_images, eval_labels = datasets.get(config.dataset).labelled_eval_set(config, config.eval_samples)
+    eval_images, eval_labels = datasets.get(config.dataset).labelled_eval_set(config, config.labelled_eval_samples)
     assert len(eval_images) == 1797 and eval_images.max() == 1.0  # accuracy on every digit
 
 
@@ -115,7 +115,7 @@ def test_fig1_recipe_trains_the_gan_baseline_and_infogan_on_real_digits(tmp_path
         # The accuracy is that of the run's final checkpoint's Q on the first 64 real digits.
         _, _, discriminator, path = export.restore(str(tmp_path / "fig1" / run))
         assert path.endswith("-2")
-        images, labels = datasets.get(base.dataset).labelled_eval_set(base, base.eval_samples)
+        images, labels = datasets.get(base.dataset).labelled_eval_set(base, base.labelled_eval_samples)
         assert images.shape == (64, 28, 28, 1) and set(labels.tolist()) == set(range(10))
         predictions = np.argmax(discriminator(images, training=False)["cat_logits"], axis=1)
         assert results[run]["categorical_accuracy"] == pytest.approx(_best_matching(predictions, labels), abs=1e-12)

@@ -174,8 +174,8 @@ def _check_eval_against_checkpoint(workdir: str, stored: config_lib.Config, eval
     same step, on the labelled and factor sets of the data, recomputed here from Q's outputs."""
     _, _, discriminator, path = export.restore(workdir)
     assert path.endswith(f"-{evaluation['step']}")
-    images, labels = datasets.get(stored.dataset).labelled_eval_set(stored, stored.eval_samples)
-    assert images.shape == (stored.eval_samples, 64, 64, 1) and len(set(labels.tolist())) == 3
+    images, labels = datasets.get(stored.dataset).labelled_eval_set(stored, stored.labelled_eval_samples)
+    assert images.shape == (stored.labelled_eval_samples, 64, 64, 1) and len(set(labels.tolist())) == 3
     q = discriminator(tf.constant(images), training=False)
     predictions = np.argmax(q["cat_logits"].numpy(), axis=1)
     accuracy = _matched_accuracy_by_enumeration(predictions, labels)
@@ -379,6 +379,9 @@ def test_summary_line_names_every_code_the_accuracy_the_best_continuous_codes_an
         "info_lb/cat0": 2.3011,
         "info_lb/cont0": -0.25,
         "categorical_accuracy": 0.9123,
+        "categorical_majority_accuracy": 0.9351,
+        "categorical_nmi": 0.8456,
+        "categorical_heldout": 1.0,
         "spearman_slant/cont0": 0.41,
         "spearman_slant/cont1": -0.87,
         "spearman_width/cont0": 0.66,
@@ -387,7 +390,8 @@ def test_summary_line_names_every_code_the_accuracy_the_best_continuous_codes_an
     entropies = {"cat0": 2.302585, "cont0": 0.693147}
     line = summary_line(results, entropies, "runs/digits")
     assert line == (
-        "Done at step 2000: L_I/H(c) cat0 2.301/2.303 cont0 -0.250/0.693 | categorical accuracy 0.912 | "
+        "Done at step 2000: L_I/H(c) cat0 2.301/2.303 cont0 -0.250/0.693 | categorical accuracy 0.912 on held-out "
+        "images (majority vote 0.935, NMI 0.846) | "
         "slant follows cont1 (Spearman -0.87) | width follows cont0 (Spearman +0.66) | "
         "figures in runs/digits/figures/; export with: python export.py --workdir=runs/digits"
     )

@@ -61,8 +61,16 @@ class DataSource:
         return np.concatenate(images)[:num_examples]
 
     def labelled_eval_set(self, config: Config, num_examples: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Real images [N, H, W, C] float32 in [0, 1] and integer labels [N] for `categorical_accuracy`, or
-        None when the data has no labels. The same images at every evaluation."""
+        """Real images [N, H, W, C] float32 in [0, 1] and integer labels [N] the categorical code is scored
+        on (`evaluate.categorical_scores`), held out from training where the data has such images; None
+        when the data has no labels. The same images at every evaluation."""
+        del config, num_examples
+        return None
+
+    def labelled_fit_set(self, config: Config, num_examples: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Labelled real images of the training data, as `labelled_eval_set`, that the majority-vote mapping
+        from code values to labels is fitted on, when `labelled_eval_set` is held out; None when it is not
+        (it is then drawn from the training data, and the mapping is fitted on it)."""
         del config, num_examples
         return None
 
@@ -81,9 +89,10 @@ class DataSource:
 class InMemorySource(DataSource):
     """A source read whole into memory: images, and labels and factors when the data has them.
 
-    Subclasses define `read(path)`; it runs once per file version (`--data_path` and its modification
+    Subclasses define `read(path, flag)`; it runs once per file version (`--data_path` and its modification
     time), and the images are resized to the config's image shape when they differ. With `shape_from_data`,
-    the images' own size picks the image shape and architecture instead of the preset's.
+    the images' own size picks the image shape and architecture instead of the preset's, and `--heldout_path`
+    (read by `read` too) holds the labelled images the categorical code is scored on.
     """
 
     def adapt_config(self, config: Config) -> Config:
@@ -104,19 +113,19 @@ class InMemorySource(DataSource):
             architecture = config.architecture
         return dataclasses.replace(config, image_shape=(size, size, images.shape[-1]), architecture=architecture)
 
-    def read(self, path: str | None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    def read(self, path: str | None, flag: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """(images uint8 [N, H, W, C] at the data's own size, labels int64 [N] or None, factors [N, F] or
-        None) from `--data_path=path`."""
+        None) from `path`, the value of `flag` (`--data_path` or `--heldout_path`, which errors name)."""
         raise NotImplementedError
 
-    def read_once(self, config: Config):
-        """`read(config.data_path)`, read again only when the file changed."""
-        path = config.data_path
-        return _read_once(self, path, os.path.getmtime(path) if path and os.path.exists(path) else 0.0)
+    def read_once(self, config: Config, flag: str = "--data_path"):
+        """`read` of `--data_path` (or of `--heldout_path`), read again only when the file changed."""
+        path = config.heldout_path if flag == "--heldout_path" else config.data_path
+        return _read_once(self, path, flag, os.path.getmtime(path) if path and os.path.exists(path) else 0.0)
 
-    def arrays(self, config: Config):
-        """`read`'s arrays, the images resized to `config.image_shape`."""
-        images, labels, factors = self.read_once(config)
+    def arrays(self, config: Config, flag: str = "--data_path"):
+        """`read_once`'s arrays, the images resized to `config.image_shape`."""
+        images, labels, factors = self.read_once(config, flag)
         if images.shape[1:] != tuple(config.image_shape):
             ds = tf.data.Dataset.from_tensor_slices(images).map(lambda x: fit_image(x, config.image_shape))
             images = np.concatenate(list(ds.batch(4096).as_numpy_iterator()))
@@ -130,7 +139,11 @@ class InMemorySource(DataSource):
         chosen = np.random.default_rng(config.seed + REAL_SEED_OFFSET).permutation(len(images))[:num_examples]
         return images[np.sort(chosen)].astype(np.float32) / 255.0
 
-    def labelled_eval_set(self, config: Config, num_examples: int):
+    def labelled_fit_set(self, config: Config, num_examples: int):
+        """With `--heldout_path`, the training images `labelled_eval_set` scores without it; else None."""
+        return self._training_labelled(config, num_examples) if config.heldout_path else None
+
+    def _training_labelled(self, config: Config, num_examples: int):
         images, labels, _ = self.arrays(config)
         if labels is None:
             return None
@@ -140,6 +153,18 @@ class InMemorySource(DataSource):
         chosen = np.sort(rng.permutation(len(images))[:num_examples])
         return images[chosen].astype(np.float32) / 255.0, labels[chosen]
 
+    def labelled_eval_set(self, config: Config, num_examples: int):
+        """`--heldout_path`'s first `num_examples` images when given, else as many drawn from the training data."""
+        if not config.heldout_path:
+            return self._training_labelled(config, num_examples)
+        images, labels, _ = self.arrays(config, "--heldout_path")
+        if labels is None:
+            raise ConfigError(
+                f"--heldout_path={config.heldout_path} has no labels; give labelled images "
+                "(an .npz with 'labels', or a folder of label subfolders) or drop the flag."
+            )
+        return images[:num_examples].astype(np.float32) / 255.0, labels[:num_examples]
+
     def factor_eval_set(self, config: Config, num_examples: int):
         images, _, factors = self.arrays(config)
         if factors is None:
@@ -148,10 +173,10 @@ class InMemorySource(DataSource):
         return images[chosen].astype(np.float32) / 255.0, evaluate.discrete_factors(factors[chosen])
 
 
-@functools.lru_cache(maxsize=1)
-def _read_once(source: InMemorySource, path: str | None, modified: float):
+@functools.lru_cache(maxsize=2)  # the training data and the held-out images
+def _read_once(source: InMemorySource, path: str | None, flag: str, modified: float):
     del modified  # part of the cache key only: a rewritten file is read again
-    return source.read(path)
+    return source.read(path, flag)
 
 
 def in_memory_dataset(images: np.ndarray, batch_size: int, seed: int) -> tf.data.Dataset:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from infogan_tf import local_data
-from infogan_tf.config import Config
+from infogan_tf.config import Config, ConfigError
 from infogan_tf.datasets import base, chairs, tfds_family
 
 
@@ -22,9 +22,22 @@ class ImageFolder(base.InMemorySource):
         self.preset = preset
         self.shape_from_data = shape_from_data
 
-    def read(self, path: str | None):
-        images, labels, _ = local_data.load_folder(path, dataset=self.preset.dataset)
+    def read(self, path: str | None, flag: str):
+        images, labels, _ = local_data.load_folder(path, dataset=self.preset.dataset, flag=flag)
         return images, labels, None
+
+    def labelled_eval_set(self, config: Config, num_examples: int):
+        """As `InMemorySource`'s, and `--heldout_path`'s label subfolders must be `--data_path`'s: a label is
+        the index of its subfolder's name."""
+        labelled = super().labelled_eval_set(config, num_examples)
+        if config.heldout_path:
+            train, heldout = (local_data.folder_classes(path) for path in (config.data_path, config.heldout_path))
+            if train != heldout:
+                raise ConfigError(
+                    f"--heldout_path={config.heldout_path} has the label subfolders {', '.join(heldout or [])}, "
+                    f"--data_path={config.data_path} {', '.join(train or ['none'])}; give both the same ones."
+                )
+        return labelled
 
 
 # A user's folder: the MNIST preset (N(0, 0.02) kernels included); image shape and architecture come from

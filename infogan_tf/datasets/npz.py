@@ -16,8 +16,8 @@ class Npz(base.InMemorySource):
     preset = dataclasses.replace(tfds_family.MNIST.preset, dataset="npz")
     shape_from_data = True
 
-    def read(self, path: str | None):
-        return local_data.load_npz(path)
+    def read(self, path: str | None, flag: str):
+        return local_data.load_npz(path, flag)
 
     def factor_names(self, config: Config) -> list[str] | None:
         if local_data.is_dsprites_npz(config.data_path):

@@ -93,6 +93,14 @@ class TfdsSource(base.DataSource):
         images, labels = base.to_arrays(split, config, self.label_key, self.scale, limit=num_examples)
         return images.astype(np.float32) / 255.0, labels
 
+    def labelled_fit_set(self, config: Config, num_examples: int):
+        if not self.label_key or self.eval_split == "train":
+            return None  # scored on the training split itself: the mapping is fitted there
+        split = tfds_split(config, self.tfds_name, "train")
+        subset = base.uniform_subset(split, num_examples, config.seed + base.LABELLED_SEED_OFFSET)
+        images, labels = base.to_arrays(subset, config, self.label_key, self.scale)
+        return images.astype(np.float32) / 255.0, labels
+
     def factor_eval_set(self, config: Config, num_examples: int):
         if not self.factor_features:
             return None
