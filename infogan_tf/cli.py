@@ -43,6 +43,12 @@ flags.DEFINE_enum("weight_init", None, config_lib.WEIGHT_INIT, "Kernel init: Ker
 flags.DEFINE_float("lr_g", None, "Generator Adam learning rate.")
 flags.DEFINE_float("lr_d", None, "Discriminator/Q Adam learning rate.")
 flags.DEFINE_integer("g_steps", None, "G updates per D/Q update.")
+flags.DEFINE_boolean("fresh_g_latents", None, "G's updates draw latents of their own instead of reusing D's.")
+flags.DEFINE_float("noise_scale", None, "G reads noise_scale * z (z stays Unif(-1, 1) wherever drawn or served).")
+flags.DEFINE_float("leaky_slope", None, "D/Q's lReLU slope (default: the architecture's, 0.1 as Appendix C).")
+flags.DEFINE_enum(
+    "q_optimizer", None, config_lib.Q_OPTIMIZER, "Q's own layers learn with D's optimiser (d) or G's (g, at --lr_g)."
+)
 flags.DEFINE_boolean("spectral_norm", None, "Spectral normalisation of D/Q's kernels.")
 flags.DEFINE_boolean("d_batch_norm", None, "Batch norm in D/Q (default: the architecture's choice).")
 flags.DEFINE_float("cr_weight", None, "InfoGAN-CR's contrastive regulariser weight for G (0 = off).")

@@ -19,6 +19,7 @@ ARCHITECTURES = ("mnist", "svhn", "chairs", "dcgan64", "infogan_cr")
 STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
 MIXED_PRECISION = ("auto", "none", "bf16", "fp16")
 Q_STD = ("fixed", "learned")
+Q_OPTIMIZER = ("d", "g")
 BN_STATISTICS = ("real", "all")
 # eval.json values `--keep_best` can keep the best checkpoint by (higher is better for each).
 KEEP_BEST = ("mig", "factor_vae", "categorical_accuracy", "info_lb", "diversity_ratio")
@@ -44,6 +45,9 @@ class Config:
     noise_dim: int = 62
     categorical: tuple[int, ...] = (10,)
     continuous: int = 2
+    # What G multiplies z by at its input: z itself stays Unif(-1, 1) wherever it is drawn or served (the
+    # SavedModel signatures, `generate_from_seed`, the explorer), so only G's reading of it changes.
+    noise_scale: float = 1.0
     # lambda of the information term, per code type (the paper: 1 for discrete, smaller for
     # continuous codes). Both 0 = the regular-GAN baseline of Fig. 1 (Q is still trained).
     info_weight_cat: float = 1.0
@@ -52,6 +56,11 @@ class Config:
     # Width of Q's own FC-BN-lReLU layer between the shared body and Q's outputs (the MNIST and SVHN
     # networks of Appendix C); 0 = none, Q's outputs read the shared features (chairs and faces).
     q_hidden: int = 128
+    # Which optimiser holds Q's own layers (`Discriminator.q_variables`): "d", D's (the original code: body,
+    # D head and Q head learn `D loss - lambda L_I` with lr_d), or "g", G's (Natsu6767's port): then D's
+    # loss has no information term, so the shared body learns from D's loss alone, and Q's layers learn
+    # `-lambda L_I` with G, at lr_g, on the G update's fakes.
+    q_optimizer: str = "d"
     # What D's BatchNorm moving statistics (used in inference: eval.json, `encode`, the explorer) are
     # averaged over: "real" batches only (so Q reads real images as in training), or "all" batches D
     # sees in training, 2/3 of them fake (the original code and most ports). Training is the same.
@@ -74,6 +83,12 @@ class Config:
     # G updates per D/Q update, each on the step's same latents (1: the original InfoGAN code;
     # InfoGAN-CR's code runs G's update twice).
     g_steps: int = 1
+    # Whether G's updates draw latents of their own (the original code: each update samples its prior
+    # anew) instead of reusing the D update's; G then makes its images again, in a second pass.
+    fresh_g_latents: bool = False
+    # D/Q's lReLU slope; None = the architecture's (0.1 as Appendix C says; 0.2 for `infogan_cr`). The
+    # original code's `leaky_rectify` uses 0.01.
+    leaky_slope: float | None = None
     # Spectral normalisation (models.SpectralNorm: W / sigma(W), the gradient through sigma) of every D/Q
     # kernel, as InfoGAN-CR's D.
     spectral_norm: bool = False
@@ -138,6 +153,7 @@ class Config:
             "continuous": self.continuous,
             "q_std": self.q_std,
             "q_hidden": self.q_hidden,
+            "q_optimizer": self.q_optimizer,
             "architecture": self.architecture,
             "d_batch_norm": self.d_batch_norm,
             "spectral_norm": self.spectral_norm,
@@ -286,6 +302,23 @@ def validate(config: Config) -> None:
         ),
         (config.lr_g > 0 and config.lr_d > 0, "--lr_g and --lr_d must be positive."),
         (config.g_steps >= 1, f"--g_steps={config.g_steps} must be at least 1 (G updates per D update)."),
+        (config.noise_scale > 0, f"--noise_scale={config.noise_scale} must be positive (1: z as it is drawn)."),
+        (
+            config.leaky_slope is None or 0 <= config.leaky_slope < 1,
+            f"--leaky_slope={config.leaky_slope} must be in [0, 1) (0.1: Appendix C; 0.01: the original code).",
+        ),
+        (config.q_optimizer in Q_OPTIMIZER, f"--q_optimizer={config.q_optimizer!r} must be one of d, g."),
+        (
+            not (
+                config.q_optimizer == "g"
+                and (
+                    (config.categorical and config.info_weight_cat == 0)
+                    or (config.continuous and config.info_weight_cont == 0)
+                )
+            ),
+            "--q_optimizer=g trains Q on G's information term, which a code with lambda 0 (--info_weight_cat, "
+            "--info_weight_cont) does not have; use --q_optimizer=d.",
+        ),
         (config.cr_weight >= 0, f"--cr_weight={config.cr_weight} must be zero (off) or positive."),
         (config.cr_start_step >= 0, f"--cr_start_step={config.cr_start_step} must be zero or a step number."),
         (

@@ -2,7 +2,8 @@
 
 The objective (arXiv:1606.03657, Eq. 6): min_{G,Q} max_D V(D, G) - lambda L_I(G, Q). D and Q share the
 discriminator's body, so one optimiser updates body, D head and Q head on `D loss - lambda L_I`, and G's
-optimiser updates G on `G loss - lambda L_I`. A regulariser (`infogan_tf.regularisers`) joins the step
+optimiser updates G on `G loss - lambda L_I` (the original code). With `--q_optimizer=g`, G's optimiser
+holds Q's own layers too, and D's loss is the GAN loss alone. A regulariser (`infogan_tf.regularisers`) joins the step
 through its hooks; InfoGAN-CR's contrastive one is `--cr_weight`.
 """
 
@@ -46,9 +47,15 @@ class InfoGAN:
             self.generator, self.discriminator = build_models(config, sync_bn=strategy.num_replicas_in_sync > 1)
             self.g_optimizer = adam(config, config.lr_g)
             self.d_optimizer = adam(config, config.lr_d)
-            # Optimiser slots must exist in the scope (and before a checkpoint restore).
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
+            # What each optimiser holds; its slots must exist in the scope (and before a checkpoint restore).
+            self.q_with_g = config.q_optimizer == "g"
+            q_vars = self.discriminator.q_variables if self.q_with_g else []
+            self.g_variables = self.generator.trainable_variables + q_vars
+            self.d_variables = (
+                self.discriminator.d_variables if self.q_with_g else self.discriminator.trainable_variables
+            )
+            self.g_optimizer.build(self.g_variables)
+            self.d_optimizer.build(self.d_variables)
             self.regularisers = regularisers.build(config, self.spec)
             # Created in the scope, each replica draws its own stream; the state is checkpointed.
             self.rng = tf.random.Generator.from_seed(config.seed)
@@ -94,13 +101,17 @@ class InfoGAN:
         batch = tf.shape(images)[0]
         latent = self.spec.sample(self.rng, batch)
         extra = {r.name: r.sample(self.rng, batch) for r in self.regularisers if r.name in regularised}
+        if self.config.fresh_g_latents:
+            return self._core_step(images, latent, extra, self.spec.sample(self.rng, batch))
         return self._core_step(images, latent, extra)
 
     def _average(self, per_example: tf.Tensor) -> tf.Tensor:
         return tf.nn.compute_average_loss(per_example, global_batch_size=self.config.batch_size)
 
     @tf.autograph.experimental.do_not_convert  # as `_sample_and_step`, wherever it is traced
-    def replica_step(self, images: tf.Tensor, latent: dict[str, tf.Tensor], extra=None) -> dict[str, tf.Tensor]:
+    def replica_step(
+        self, images: tf.Tensor, latent: dict[str, tf.Tensor], extra=None, g_latent=None
+    ) -> dict[str, tf.Tensor]:
         """One InfoGAN update on this replica's share of the global batch, in the order it runs: G's pass,
         the regularisers' own updates, D/Q's update, then `g_steps` G updates on the same latents.
 
@@ -108,6 +119,8 @@ class InfoGAN:
             images: this replica's real images [B, H, W, C].
             latent: the step's latent batch (`LatentSpec.sample`).
             extra: `{name: latents}` of the regularisers this step runs (`Regulariser.sample`).
+            g_latent: with `--fresh_g_latents`, the latents G's updates use instead of `latent` (G then
+                makes its images again for them).
 
         Returns metrics already divided by the global batch, so a SUM over replicas is the mean.
         """
@@ -118,8 +131,10 @@ class InfoGAN:
         g_tape, fake, generated = self._generate(latent, extra, active)
         metrics = self._regulariser_updates(generated, extra, active)
         metrics.update(self._d_step(images, fake, latent, active))
+        if g_latent is not None:
+            latent = g_latent
         for g_update in range(self.config.g_steps):
-            if g_update:
+            if g_update or g_latent is not None:
                 g_tape, fake, generated = self._generate(latent, extra, active)
             g_gan = self._g_step(g_tape, fake, generated, latent, extra, active)
             if g_update == 0:
@@ -168,12 +183,13 @@ class InfoGAN:
                     float(config.info_weight_cont == 0),
                 )
             d_gan = losses.discriminator_loss(real_out["logit"], fake_out["logit"])
-            d_loss = self._average(d_gan - info)
+            # With --q_optimizer=g, Q learns in G's update: D's loss is the GAN loss alone.
+            d_loss = self._average(d_gan if self.q_with_g else d_gan - info)
             for r in active:
                 term = r.d_loss_term(discriminator, images, self._average, metrics)
                 if term is not None:
                     d_loss += term
-        d_vars = discriminator.trainable_variables
+        d_vars = self.d_variables
         self.d_optimizer.apply(scaled_gradients(d_tape, self.d_optimizer, d_loss, d_vars), d_vars)
         metrics["d_loss"] = self._average(d_gan)
         metrics.update({f"info_lb/{name}": self._average(value) for name, value in bounds.items()})
@@ -181,7 +197,8 @@ class InfoGAN:
 
     def _g_step(self, g_tape, fake, generated, latent, extra, active) -> tf.Tensor:
         """G wants D fooled, c recoverable from G(z, c) by the updated Q, and each active regulariser's
-        term low; only G's weights move. Returns G's GAN loss (the `g_loss` metric)."""
+        term low; only G's weights move (and Q's own layers' with `--q_optimizer=g`: the shared body's
+        gradient is dropped). Returns G's GAN loss (the `g_loss` metric)."""
         config = self.config
         every_batch = config.bn_statistics == "all"
         with g_tape:
@@ -194,7 +211,7 @@ class InfoGAN:
                 term = r.g_loss_term(generated[r.name], extra[r.name], self._average)
                 if term is not None:
                     g_loss += term
-        g_vars = self.generator.trainable_variables
+        g_vars = self.g_variables
         self.g_optimizer.apply(scaled_gradients(g_tape, self.g_optimizer, g_loss, g_vars), g_vars)
         return self._average(g_gan)
 

@@ -63,9 +63,9 @@ class LatentSpec:
         }
         return latent
 
-    def generator_input(self, latent: dict[str, tf.Tensor]) -> tf.Tensor:
-        """Concatenates z, one-hot categorical codes and continuous codes into G's input."""
-        parts = [tf.cast(latent["z"], tf.float32)]
+    def generator_input(self, latent: dict[str, tf.Tensor], noise_scale: float = 1.0) -> tf.Tensor:
+        """Concatenates `noise_scale` * z, one-hot categorical codes and continuous codes into G's input."""
+        parts = [tf.cast(latent["z"], tf.float32) * noise_scale]
         for i, k in enumerate(self.categorical):
             parts.append(tf.one_hot(latent["categorical"][:, i], k, dtype=tf.float32))
         parts.append(tf.cast(latent["continuous"], tf.float32))

@@ -200,10 +200,18 @@ class Generator(keras.Model):
     """G(z, c): latent batch dict -> images in [0, 1] of `image_shape`."""
 
     def __init__(
-        self, spec: LatentSpec, architecture: str, image_shape, sync_bn: bool = False, weight_init="keras", **kwargs
+        self,
+        spec: LatentSpec,
+        architecture: str,
+        image_shape,
+        sync_bn: bool = False,
+        weight_init="keras",
+        noise_scale: float = 1.0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         self.spec = spec
+        self.noise_scale = noise_scale  # G reads noise_scale * z
         init = functools.partial(kernel_initializer, weight_init)
         arch = _ARCH[architecture]
         size, channels = arch["g_start"]
@@ -253,7 +261,7 @@ class Generator(keras.Model):
         return activation(bn(x, training=training))
 
     def call(self, latent, training=False):
-        x = self.spec.generator_input(latent)
+        x = self.spec.generator_input(latent, self.noise_scale)
         if self.has_fc1:
             x = self._block(self.fc1(x), self.bn1, training)
         x = self.reshape(self._block(self.fc2(x), self.bn2, training))
@@ -276,6 +284,7 @@ class Discriminator(keras.Model):
         q_hidden: int = 128,
         spectral_norm: bool = False,
         batch_norm: bool | None = None,
+        leaky_slope: float | None = None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -284,7 +293,7 @@ class Discriminator(keras.Model):
         sn = functools.partial(maybe_spectral_norm, enabled=spectral_norm)
         self.learned_std = q_std == "learned"
         arch = _ARCH[architecture]
-        self.slope = arch.get("leaky", LEAKY_SLOPE)
+        self.slope = arch.get("leaky", LEAKY_SLOPE) if leaky_slope is None else leaky_slope
         self.has_bn = d_batch_norm(architecture, batch_norm)
         self.num_convs = len(arch["d_conv"])
         for i, (filters, stride) in enumerate(arch["d_conv"]):
@@ -389,6 +398,12 @@ class Discriminator(keras.Model):
         return [v for name in names for v in getattr(self, name).trainable_variables]
 
     @property
+    def d_variables(self):
+        """The shared body's and D head's trainable variables: all but Q's own (`q_variables`)."""
+        own = {id(v) for v in self.q_variables}
+        return [v for v in self.trainable_variables if id(v) not in own]
+
+    @property
     def q_variables(self):
         """The recognition head Q's own trainable variables."""
         own = ["q_head"]
@@ -401,7 +416,13 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
     """Creates and builds G and D (call inside `strategy.scope()` for distributed training)."""
     spec = LatentSpec.from_config(config)
     generator = Generator(
-        spec, config.architecture, config.image_shape, sync_bn=sync_bn, weight_init=config.weight_init, name="generator"
+        spec,
+        config.architecture,
+        config.image_shape,
+        sync_bn=sync_bn,
+        weight_init=config.weight_init,
+        noise_scale=config.noise_scale,
+        name="generator",
     )
     discriminator = Discriminator(
         spec,
@@ -412,6 +433,7 @@ def build_models(config, sync_bn: bool = False) -> tuple[Generator, Discriminato
         q_hidden=config.q_hidden,
         spectral_norm=config.spectral_norm,
         batch_norm=config.d_batch_norm,
+        leaky_slope=config.leaky_slope,
         name="discriminator",
     )
     # Subclassed models get their variables from a first call, not from build(shape).

@@ -122,6 +122,17 @@ CASES = [
     ("flags", "--lr_g=0", _flags(lr_g=0.0), "--lr_g and --lr_d must be positive"),
     ("flags", "--logical_cpus=-1", _flags(logical_cpus=-1), "--logical_cpus must be zero"),
     ("flags", "--g_steps=0", _flags(g_steps=0), "--g_steps=0 must be at least 1"),
+    ("flags", "--noise_scale=0", _flags(noise_scale=0.0), "--noise_scale=0.0 must be positive"),
+    ("flags", "--noise_scale=-0.1", _flags(noise_scale=-0.1), "--noise_scale=-0.1 must be positive"),
+    ("flags", "--leaky_slope=-0.01", _flags(leaky_slope=-0.01), "--leaky_slope=-0.01 must be in [0, 1)"),
+    ("flags", "--leaky_slope=1", _flags(leaky_slope=1.0), "--leaky_slope=1.0 must be in [0, 1)"),
+    ("flags", "--q_optimizer=q", _flags(q_optimizer="q"), "--q_optimizer='q' must be one of d, g"),
+    (
+        "flags",
+        "--q_optimizer=g --info_weight_cat=0",
+        _flags(q_optimizer="g", info_weight_cat=0.0),
+        "--q_optimizer=g trains Q on G's information term",
+    ),
     ("flags", "--cr_weight=-1", _flags(cr_weight=-1.0), "--cr_weight=-1.0 must be zero (off) or positive"),
     ("flags", "--cr_gap=2", _flags(cr_gap=2.0), "--cr_gap=2.0 must be in [0, 2)"),
     (

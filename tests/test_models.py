@@ -445,3 +445,81 @@ def test_d_batch_norm_overrides_the_architectures_choice(preset, architecture_ha
         assert (differ > 1e-3) if has_bn else (differ < 1e-5), (setting, differ)
     # The checkpoint's variables differ, so a workdir of one does not resume as the other.
     assert dataclasses.replace(base, d_batch_norm=False).latent_fields != base.latent_fields
+
+
+def test_noise_scale_scales_z_inside_the_generator(mnist_config):
+    # G with --noise_scale=s on z draws what the same weights draw at scale 1 on s * z: z keeps its
+    # Unif(-1, 1) everywhere it is drawn or served, only G's reading of it changes.
+    scaled, _ = models.build_models(dataclasses.replace(mnist_config, noise_scale=0.25))
+    plain, _ = models.build_models(mnist_config)
+    plain.set_weights(scaled.get_weights())
+    latent = _latent(mnist_config, batch=4)
+    shrunk = dict(latent, z=0.25 * latent["z"])
+    np.testing.assert_allclose(scaled(latent), plain(shrunk), atol=1e-6)
+    assert not np.allclose(scaled(latent), plain(latent), atol=1e-3)
+
+
+@pytest.mark.parametrize("architecture, slope", [("mnist", None), ("mnist", 0.01), ("infogan_cr", None)])
+def test_leaky_slope_sets_d_and_q_activations(mnist_config, architecture, slope):
+    shape = (64, 64, 1) if architecture == "infogan_cr" else (28, 28, 1)
+    config = dataclasses.replace(mnist_config, architecture=architecture, image_shape=shape, leaky_slope=slope)
+    _, discriminator = models.build_models(config)
+    assert discriminator.slope == {None: {"mnist": 0.1, "infogan_cr": 0.2}[architecture], 0.01: 0.01}[slope]
+    # The slope reaches the layers: D's logit moves with it on the same weights.
+    _, other = models.build_models(dataclasses.replace(config, leaky_slope=0.3))
+    other.set_weights(discriminator.get_weights())
+    images = _images(config, batch=4)
+    assert not np.allclose(discriminator(images)["logit"], other(images)["logit"], atol=1e-5)
+
+
+def _twin_models(config, other, copy):
+    first, second = InfoGAN(config, tf.distribute.get_strategy()), InfoGAN(other, tf.distribute.get_strategy())
+    copy(first.generator, second.generator)
+    copy(first.discriminator, second.discriminator)
+    return first, second
+
+
+def test_q_optimizer_g_trains_q_with_g_and_the_body_on_the_gan_loss_alone(mnist_config, copy_weights):
+    with_g = dataclasses.replace(mnist_config, q_optimizer="g")
+    model, baseline = _twin_models(
+        with_g, dataclasses.replace(mnist_config, info_weight_cat=0.0, info_weight_cont=0.0), copy_weights
+    )
+    q_ids = {id(v) for v in model.discriminator.q_variables}
+    assert {id(v) for v in model.g_variables} == q_ids | {id(v) for v in model.generator.trainable_variables}
+    assert not q_ids & {id(v) for v in model.d_variables}
+    assert len(model.d_variables) + len(q_ids) == len(model.discriminator.trainable_variables)
+    before = [v.numpy() for v in model.discriminator.q_variables]
+    images, latent = _images(mnist_config, batch=8), _latent(mnist_config, batch=8)
+    model.replica_step(images, latent)
+    baseline.replica_step(images, latent)
+    # D's update saw no information term: the body and D head move exactly as in the lambda = 0 run's,
+    # whose body is blocked from L_I.
+    for name in ("body_variables",):
+        for mine, theirs in zip(getattr(model.discriminator, name), getattr(baseline.discriminator, name), strict=True):
+            np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-6, err_msg=mine.path)
+    for mine, theirs in zip(model.discriminator.d_head.weights, baseline.discriminator.d_head.weights, strict=True):
+        np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-6)
+    # Q's layers moved, with G's optimiser (whose slots now hold them) at --lr_g's first Adam step.
+    moved = [np.abs(v.numpy() - b).max() for v, b in zip(model.discriminator.q_variables, before, strict=True)]
+    assert min(moved) > 0 and max(moved) == pytest.approx(mnist_config.lr_g, rel=1e-3)
+
+
+def test_fresh_g_latents_give_g_its_own_latents(mnist_config, copy_weights):
+    fresh = dataclasses.replace(mnist_config, fresh_g_latents=True)
+    images, latent, other = _images(mnist_config, batch=8), _latent(mnist_config, batch=8), _latent(mnist_config, 8, 5)
+    results, source = [], InfoGAN(mnist_config, tf.distribute.get_strategy())
+    for g_latent in (None, latent, other):
+        model = InfoGAN(fresh, tf.distribute.get_strategy())
+        copy_weights(source.generator, model.generator)
+        copy_weights(source.discriminator, model.discriminator)
+        model.replica_step(images, latent, None, g_latent)
+        results.append(np.concatenate([v.numpy().ravel() for v in model.generator.trainable_variables]))
+    # G's update on the D update's own latents (made again) is the step without fresh latents; on others it is not.
+    np.testing.assert_allclose(results[1], results[0], atol=1e-6)
+    assert np.abs(results[2] - results[0]).max() > 1e-4
+    # The training loop draws them: one more latent batch from the run's RNG per step.
+    model = InfoGAN(dataclasses.replace(fresh, jit_compile=False), tf.distribute.get_strategy())
+    plain = InfoGAN(mnist_config, tf.distribute.get_strategy())
+    for m in (model, plain):
+        m._sample_and_step(images, ())
+    assert not np.array_equal(model.rng.state.numpy(), plain.rng.state.numpy())

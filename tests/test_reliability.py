@@ -126,8 +126,9 @@ def _float_tensors(workdir) -> dict[str, np.ndarray]:
 def test_kill_9_at_a_random_step_then_resume_equals_the_uninterrupted_run_bit_for_bit(tmp_path):
     flags = ["--deterministic", "--steps=7", "--batch_size=8", "--noise_dim=4", "--continuous=1", "--log_every=1"]
     flags += ["--checkpoint_every=2", "--sample_every=100", "--eval_every=100", "--eval_samples=16"]
-    # With InfoGAN-CR's regulariser: the classifier, its optimiser and the pairs' draws resume exactly too.
-    flags += ["--cr_weight=1"]
+    # With InfoGAN-CR's regulariser: the classifier, its optimiser and the pairs' draws resume exactly too;
+    # and with the step's options (G's own latents, Q with G's optimiser, z scaled in G, lReLU 0.01).
+    flags += ["--cr_weight=1", "--fresh_g_latents", "--q_optimizer=g", "--noise_scale=0.25", "--leaky_slope=0.01"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
 
     def command(workdir):
