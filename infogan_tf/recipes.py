@@ -223,8 +223,8 @@ def _train_seeds(base: config_lib.Config, seed_list: list[int], workdir: str, pa
 def seeds(
     base: config_lib.Config, seed_list: list[int], workdir: str, docs_dir: str | None = None, parallel: int = 1
 ) -> dict:
-    """`base` trained once per seed (`parallel` at once); every eval.json number as mean, std and
-    per-seed values."""
+    """`base` trained once per seed (`parallel` at once); every eval.json number as mean, std (ddof 0),
+    minimum, maximum and per-seed values."""
     if len(seed_list) < 1:
         raise config_lib.ConfigError("--seeds needs at least one seed, e.g. --seeds=0,1,2.")
     per_seed = _train_seeds(base, seed_list, workdir, parallel)
@@ -234,6 +234,8 @@ def seeds(
         name: {
             "mean": float(np.mean([r[name] for r in per_seed.values()])),
             "std": float(np.std([r[name] for r in per_seed.values()])),
+            "min": float(np.min([r[name] for r in per_seed.values()])),
+            "max": float(np.max([r[name] for r in per_seed.values()])),
             "per_seed": {str(s): r[name] for s, r in per_seed.items()},
         }
         for name in names

@@ -139,6 +139,7 @@ def test_seeds_recipe_aggregates_every_seed(tmp_path, monkeypatch):
     assert results["metrics"]["mig"]["mean"] == pytest.approx(0.2)
     assert results["metrics"]["factor_vae"]["std"] == pytest.approx(0.1)
     assert results["metrics"]["mig"]["per_seed"] == {"0": 0.1, "1": 0.3}
+    assert (results["metrics"]["mig"]["min"], results["metrics"]["factor_vae"]["max"]) == (0.1, 0.7)
     table = recipes.seeds_table(results)
     assert "| 0.200 ± 0.100 | 0.600 ± 0.100 |" in table and "InfoGAN-CR (published, dSprites) | 0.37 | 0.88 |" in table
     without_factors = {**results, "metrics": {"categorical_accuracy": results["metrics"]["mig"]}}
