@@ -54,6 +54,9 @@ flags.DEFINE_boolean("d_batch_norm", None, "Batch norm in D/Q (default: the arch
 flags.DEFINE_float("cr_weight", None, "InfoGAN-CR's contrastive regulariser weight for G (0 = off).")
 flags.DEFINE_integer("cr_start_step", None, "Step at which the contrastive regulariser starts.")
 flags.DEFINE_float("cr_gap", None, "Least distance of a CR pair's other continuous codes.")
+flags.DEFINE_float("elastic_weight", None, "Elastic-InfoGAN's NT-Xent weight on Q's features of real pairs (0 = off).")
+flags.DEFINE_float("elastic_temperature", None, "Elastic-InfoGAN's NT-Xent temperature.")
+flags.DEFINE_boolean("elastic_body", None, "Let the shared D/Q body learn from Elastic-InfoGAN's term too.")
 flags.DEFINE_float("lr_cr", None, "The CR classifier's Adam learning rate.")
 flags.DEFINE_string(
     "preset",

@@ -100,6 +100,13 @@ class Config:
     cr_start_step: int = 0
     cr_gap: float = 0.0
     lr_cr: float = 2e-3
+    # Elastic-InfoGAN's regulariser (Ojha et al. 2019): NT-Xent between what Q's output units read
+    # (`q_features`) in a real image and in a copy rotated, zoomed and shifted, the batch's other images
+    # the negatives; weight 0 = off (their run script: 10, temperature 1). It trains Q's own layers, with
+    # whichever optimiser holds them (`q_optimizer`); with `elastic_body` the shared body learns from it too.
+    elastic_weight: float = 0.0
+    elastic_temperature: float = 1.0
+    elastic_body: bool = False
     batch_size: int = 64  # global: split over replicas.
     steps: int = 10_000
     seed: int = 0
@@ -154,6 +161,7 @@ class Config:
             "q_std": self.q_std,
             "q_hidden": self.q_hidden,
             "q_optimizer": self.q_optimizer,
+            "paired_data": self.elastic_weight > 0,  # the data iterator hands out (image, augmented) pairs
             "architecture": self.architecture,
             "d_batch_norm": self.d_batch_norm,
             "spectral_norm": self.spectral_norm,
@@ -326,6 +334,13 @@ def validate(config: Config) -> None:
             f"--cr_gap={config.cr_gap} must be in [0, 2): the distance two Unif(-1, 1) codes can be apart.",
         ),
         (config.lr_cr > 0, f"--lr_cr={config.lr_cr} must be positive."),
+        (config.elastic_weight >= 0, f"--elastic_weight={config.elastic_weight} must be zero (off) or positive."),
+        (config.elastic_temperature > 0, f"--elastic_temperature={config.elastic_temperature} must be positive."),
+        (
+            not (config.elastic_weight > 0 and config.q_hidden == 0 and not config.elastic_body),
+            "--elastic_weight trains Q's own layers, and --q_hidden=0 leaves Q none but its output units; "
+            "add --elastic_body so the shared features it compares learn from it, or set --q_hidden.",
+        ),
         (
             not (config.cr_weight > 0 and len(config.categorical) + config.continuous < 2),
             "--cr_weight needs at least two codes (--categorical, --continuous) for the pairs to tell apart.",

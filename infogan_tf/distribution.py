@@ -166,8 +166,8 @@ class StepLoop:
                 break  # this step's loss is not finite: its update must go no further
         return metrics, done
 
-    def _split_batch(self, images: tf.Tensor):
-        """Hands each replica its slice of the host's global batch."""
+    def _split_batch(self, images):
+        """Hands each replica its slice of the host's global batch (a tensor, or a nest of them)."""
         replicas = self.strategy.num_replicas_in_sync
         if replicas == 1:
             return images
@@ -175,7 +175,7 @@ class StepLoop:
 
         def slice_for(context):
             start = context.replica_id_in_sync_group * per_replica
-            return images[start : start + per_replica]
+            return tf.nest.map_structure(lambda part: part[start : start + per_replica], images)
 
         return self.strategy.experimental_distribute_values_from_function(slice_for)
 

@@ -98,7 +98,7 @@ class InfoGAN:
     # it, and converting it (and every layer it calls) took a third of the step's tracing time.
     @tf.autograph.experimental.do_not_convert
     def _sample_and_step(self, images: tf.Tensor, regularised: tuple[str, ...]):
-        batch = tf.shape(images)[0]
+        batch = tf.shape(tf.nest.flatten(images)[0])[0]  # images, or (images, augmented) pairs
         latent = self.spec.sample(self.rng, batch)
         extra = {r.name: r.sample(self.rng, batch) for r in self.regularisers if r.name in regularised}
         if self.config.fresh_g_latents:
@@ -116,7 +116,8 @@ class InfoGAN:
         the regularisers' own updates, D/Q's update, then `g_steps` G updates on the same latents.
 
         Args:
-            images: this replica's real images [B, H, W, C].
+            images: this replica's real images [B, H, W, C], or (images, augmented copies) when a
+                regulariser pairs them (`Regulariser.prepare_dataset`).
             latent: the step's latent batch (`LatentSpec.sample`).
             extra: `{name: latents}` of the regularisers this step runs (`Regulariser.sample`).
             g_latent: with `--fresh_g_latents`, the latents G's updates use instead of `latent` (G then
@@ -126,17 +127,20 @@ class InfoGAN:
         """
         extra = extra or {}
         active = [r for r in self.regularisers if r.name in extra]
+        images, augmented = images if isinstance(images, tuple | list) else (images, None)
         # G's pass runs once per G update, under G's tape, and is handed to the regularisers and D/Q
         # first: G has batch norm, so a second pass would move its statistics again.
         g_tape, fake, generated = self._generate(latent, extra, active)
         metrics = self._regulariser_updates(generated, extra, active)
-        metrics.update(self._d_step(images, fake, latent, active))
+        metrics.update(self._d_step(images, augmented, fake, latent, active))
         if g_latent is not None:
             latent = g_latent
         for g_update in range(self.config.g_steps):
             if g_update or g_latent is not None:
                 g_tape, fake, generated = self._generate(latent, extra, active)
-            g_gan = self._g_step(g_tape, fake, generated, latent, extra, active)
+            # With --q_optimizer=g, Q's own layers learn in G's update: the Q terms join the first one.
+            real = (images, augmented, metrics) if self.q_with_g and g_update == 0 else None
+            g_gan = self._g_step(g_tape, fake, generated, latent, extra, active, real)
             if g_update == 0:
                 metrics["g_loss"] = g_gan
         return metrics
@@ -153,11 +157,20 @@ class InfoGAN:
         """Each active regulariser's own update, on G's images as constants."""
         metrics = {}
         for r in active:
-            images = tf.nest.map_structure(tf.stop_gradient, generated[r.name])
+            images = None if generated[r.name] is None else tf.nest.map_structure(tf.stop_gradient, generated[r.name])
             r.update(images, extra[r.name], self._average, metrics)
         return metrics
 
-    def _d_step(self, images, fake, latent, active) -> dict[str, tf.Tensor]:
+    def _q_terms(self, active, images, augmented, metrics) -> tf.Tensor:
+        """The sum of the active regularisers' terms on Q (`Regulariser.q_loss_term`)."""
+        total = tf.constant(0.0)
+        for r in active:
+            term = r.q_loss_term(self.discriminator, images, augmented, self._average, metrics)
+            if term is not None:
+                total += term
+        return total
+
+    def _d_step(self, images, augmented, fake, latent, active) -> dict[str, tf.Tensor]:
         """D maximises V, and Q (with the shared body) maximises L_I on fakes made by the current G;
         G's weights are not touched, so its output is a constant here."""
         config, discriminator = self.config, self.discriminator
@@ -189,16 +202,19 @@ class InfoGAN:
                 term = r.d_loss_term(discriminator, images, self._average, metrics)
                 if term is not None:
                     d_loss += term
+            if not self.q_with_g:
+                d_loss += self._q_terms(active, images, augmented, metrics)
         d_vars = self.d_variables
         self.d_optimizer.apply(scaled_gradients(d_tape, self.d_optimizer, d_loss, d_vars), d_vars)
         metrics["d_loss"] = self._average(d_gan)
         metrics.update({f"info_lb/{name}": self._average(value) for name, value in bounds.items()})
         return metrics
 
-    def _g_step(self, g_tape, fake, generated, latent, extra, active) -> tf.Tensor:
+    def _g_step(self, g_tape, fake, generated, latent, extra, active, real=None) -> tf.Tensor:
         """G wants D fooled, c recoverable from G(z, c) by the updated Q, and each active regulariser's
         term low; only G's weights move (and Q's own layers' with `--q_optimizer=g`: the shared body's
-        gradient is dropped). Returns G's GAN loss (the `g_loss` metric)."""
+        gradient is dropped). `real` = (images, augmented, metrics): the regularisers' Q terms join this
+        update (`--q_optimizer=g`). Returns G's GAN loss (the `g_loss` metric)."""
         config = self.config
         every_batch = config.bn_statistics == "all"
         with g_tape:
@@ -211,6 +227,8 @@ class InfoGAN:
                 term = r.g_loss_term(generated[r.name], extra[r.name], self._average)
                 if term is not None:
                     g_loss += term
+            if real is not None:
+                g_loss += self._q_terms(active, *real)
         g_vars = self.g_variables
         self.g_optimizer.apply(scaled_gradients(g_tape, self.g_optimizer, g_loss, g_vars), g_vars)
         return self._average(g_gan)

@@ -142,3 +142,24 @@ def contrastive_loss(logits: tf.Tensor, shared: tf.Tensor) -> tf.Tensor:
       [B] per-example loss.
     """
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=shared, logits=tf.cast(logits, tf.float32))
+
+
+def nt_xent(first: tf.Tensor, second: tf.Tensor, temperature: float) -> tf.Tensor:
+    """NT-Xent (SimCLR's normalized temperature-scaled cross-entropy), per pair.
+
+    The 2B feature vectors (`first` [B, F] and `second` [B, F], row i of each a pair) are L2-normalised;
+    each one's positive is its pair's other vector, its negatives the 2B - 2 others. The loss of a vector
+    is the softmax cross-entropy of its positive among the cosine similarities / `temperature` to the
+    2B - 1 others.
+
+    Returns:
+      [B] the mean of each pair's two losses (the mean over [B] is SimCLR's loss over the 2B vectors).
+    """
+    vectors = tf.math.l2_normalize(tf.cast(tf.concat([first, second], 0), tf.float32), axis=1)
+    count = tf.shape(first)[0]
+    similarity = tf.matmul(vectors, vectors, transpose_b=True) / temperature
+    # A vector is never its own negative: its self-similarity is left out of the softmax.
+    similarity -= 1e9 * tf.eye(2 * count)
+    positives = tf.concat([tf.range(count, 2 * count), tf.range(count)], 0)
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=positives, logits=similarity)
+    return 0.5 * (losses[:count] + losses[count:])

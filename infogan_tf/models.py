@@ -272,7 +272,8 @@ class Generator(keras.Model):
 
 
 class Discriminator(keras.Model):
-    """Shared conv body -> `logit` D(x) [B], its `features`, and Q(c|x): `cat_logits`, `cont_mean`[, `cont_log_std`]."""
+    """Shared conv body -> `logit` D(x) [B], its `features`, and Q(c|x): `cat_logits`, `cont_mean`[, `cont_log_std`],
+    and `q_features`, what Q's output units read (Q's own hidden layer, or the shared features)."""
 
     def __init__(
         self,
@@ -378,7 +379,8 @@ class Discriminator(keras.Model):
         if self.q_hidden:
             h = self.q_fc(features, training=training)
             features = keras.ops.leaky_relu(normalise(self.q_bn, h) if self.has_bn else h, self.slope)
-        return self._q_outputs(self.q_head(features, training=training))
+        # `q_features`: what Q's output units read (Elastic-InfoGAN's contrastive term compares them).
+        return {**self._q_outputs(self.q_head(features, training=training)), "q_features": features}
 
     def _q_outputs(self, params):
         n_cat, n_cont = sum(self.spec.categorical), self.spec.continuous

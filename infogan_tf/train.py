@@ -292,6 +292,11 @@ def prepare(config: config_lib.Config):
         raise config_lib.ConfigError(
             f"--batch_size={config.batch_size} must be divisible by the {replicas} replicas of the strategy."
         )
+    if config.elastic_weight > 0 and replicas > 1:
+        raise config_lib.ConfigError(
+            f"--elastic_weight runs on one replica only (its negatives would be one replica's share of the batch), "
+            f"not the strategy's {replicas}; use --strategy=default or drop --elastic_weight."
+        )
     if config.jit_compile and replicas > 1:
         raise config_lib.ConfigError(
             f"--jit_compile=true runs on one device only; it cannot compile the {replicas}-replica step "
@@ -312,6 +317,8 @@ def train_and_evaluate(config: config_lib.Config, workdir: str) -> dict[str, flo
         config_lib.check_workdir(config, workdir)
     model = InfoGAN(config, strategy)
     dataset = source.train_dataset(config)  # data errors, too, come before anything is written
+    for regulariser in model.regularisers:
+        dataset = regulariser.prepare_dataset(dataset)
     run = Run(config, workdir, model, source, chief)
     iterator = iter(dataset)
     run.restore(iterator)

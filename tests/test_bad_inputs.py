@@ -129,6 +129,19 @@ CASES = [
     ("flags", "--q_optimizer=q", _flags(q_optimizer="q"), "--q_optimizer='q' must be one of d, g"),
     (
         "flags",
+        "--elastic_weight=-1",
+        _flags(elastic_weight=-1.0),
+        "--elastic_weight=-1.0 must be zero (off) or positive",
+    ),
+    ("flags", "--elastic_temperature=0", _flags(elastic_temperature=0.0), "--elastic_temperature=0.0 must be positive"),
+    (
+        "flags",
+        "--elastic_weight=10 --q_hidden=0",
+        _flags(elastic_weight=10.0, q_hidden=0),
+        "--elastic_weight trains Q's own layers, and --q_hidden=0 leaves Q none",
+    ),
+    (
+        "flags",
         "--q_optimizer=g --info_weight_cat=0",
         _flags(q_optimizer="g", info_weight_cat=0.0),
         "--q_optimizer=g trains Q on G's information term",

@@ -131,3 +131,23 @@ def test_entropies_are_ln_k_for_categorical_and_ln_2_for_uniform_codes():
     assert entropies["cat1"] == pytest.approx(math.log(3))
     assert entropies["cont0"] == pytest.approx(math.log(2))
     assert entropies["cont1"] == pytest.approx(math.log(2))
+
+
+def test_nt_xent_by_hand():
+    # Two pairs of 2-d vectors; NT-Xent normalises them, so the lengths do not matter.
+    first = np.array([[2.0, 0.0], [0.0, 1.0]], np.float32)
+    second = np.array([[1.0, 1.0], [0.0, 3.0]], np.float32)
+    unit = np.concatenate([first, second]) / np.linalg.norm(np.concatenate([first, second]), axis=1, keepdims=True)
+    temperature = 0.5
+    expected = []
+    for i in range(4):
+        others = [j for j in range(4) if j != i]
+        logits = np.array([unit[i] @ unit[j] / temperature for j in others])
+        positive = others.index((i + 2) % 4)
+        expected.append(-(logits[positive] - np.log(np.exp(logits).sum())))
+    got = losses.nt_xent(tf.constant(first), tf.constant(second), temperature).numpy()
+    np.testing.assert_allclose(got, [(expected[0] + expected[2]) / 2, (expected[1] + expected[3]) / 2], rtol=1e-5)
+    # Identical pairs of orthogonal vectors: each positive scores 1/T against 0s for the negatives.
+    eye = np.eye(3, dtype=np.float32)
+    chance = np.log(np.exp(1.0) + 4)
+    np.testing.assert_allclose(losses.nt_xent(eye, eye, 1.0).numpy(), [chance - 1.0] * 3, rtol=1e-5)

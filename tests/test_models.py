@@ -69,12 +69,12 @@ def test_output_shapes_and_every_input_reaches_the_outputs(mnist_config, archite
         # At least one image: an untrained G can make two nearly equal images, but a D or Q that ignores
         # its input gives exactly the same outputs for all three.
         assert np.abs(_numpy(other[name]) - _numpy(out[name])).max() > 1e-6, name
-    expected_keys = {"logit", "features", "cat_logits", "cont_mean"} | (
+    expected_keys = {"logit", "features", "cat_logits", "cont_mean", "q_features"} | (
         {"cont_log_std"} if q_std == "learned" else set()
     )
     assert set(out) == expected_keys
     assert out["logit"].shape == (3,)
-    assert out["cat_logits"].shape == (3, 14)
+    assert out["cat_logits"].shape == (3, 14) and out["q_features"].shape == (3, 128)
     assert out["cont_mean"].shape == (3, 3)
     if q_std == "learned":
         assert out["cont_log_std"].shape == (3, 3)

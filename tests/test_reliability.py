@@ -129,6 +129,8 @@ def test_kill_9_at_a_random_step_then_resume_equals_the_uninterrupted_run_bit_fo
     # With InfoGAN-CR's regulariser: the classifier, its optimiser and the pairs' draws resume exactly too;
     # and with the step's options (G's own latents, Q with G's optimiser, z scaled in G, lReLU 0.01).
     flags += ["--cr_weight=1", "--fresh_g_latents", "--q_optimizer=g", "--noise_scale=0.25", "--leaky_slope=0.01"]
+    # Elastic-InfoGAN's augmented pairs: their draws follow the data iterator's checkpoint.
+    flags += ["--elastic_weight=10"]
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
 
     def command(workdir):

@@ -315,6 +315,7 @@ def test_xla_step_trains(mnist_config):
         ({"strategy": "mirrored", "logical_cpus": 2, "jit_compile": True}, "--jit_compile"),
         ({"strategy": "mirrored", "logical_cpus": 2, "batch_size": 7}, "--batch_size"),
         ({"strategy": "multi_worker"}, "--strategy=multi_worker"),
+        ({"strategy": "mirrored", "logical_cpus": 2, "elastic_weight": 10.0}, "--elastic_weight runs on one replica"),
     ],
 )
 def test_unsupported_distribution_options_fail_before_writing(shapes_config, tmp_path, overrides, flag):

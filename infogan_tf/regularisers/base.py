@@ -9,7 +9,13 @@ joins them through these hooks, each called in the order the step runs:
 3. `update`: an update of its own (its own networks and optimiser), before D/Q, on those images with no
    gradient to G;
 4. `d_loss_term`: a term added to the D/Q loss, computed on the real images under D/Q's tape;
-5. `g_loss_term`: a term added to G's loss, under G's tape, once per G update.
+5. `q_loss_term`: a term on Q, computed on the real images (and their augmented copies, when
+   `prepare_dataset` makes them), added to the loss of whichever optimiser holds Q's own layers
+   (`--q_optimizer`): D/Q's, under D/Q's tape, or G's, under G's tape at the step's first G update;
+6. `g_loss_term`: a term added to G's loss, under G's tape, once per G update.
+
+`prepare_dataset` turns the run's stream of real batches into what the step takes: a regulariser that
+needs pairs of real images returns (images, augmented) batches, made in the `tf.data` pipeline.
 
 `metric_names` are what `update` and `d_loss_term` write into the step's metrics (each divided by the
 global batch, as the step's own). `checkpoint_objects` are saved with the run under the names given. The
@@ -84,9 +90,21 @@ class Regulariser:
         """Its own update, before D/Q's; `generated` carries no gradient to G."""
         del generated, extra, average, metrics
 
+    def prepare_dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
+        """The run's training batches as the step takes them; by default unchanged."""
+        return dataset
+
     def d_loss_term(self, discriminator, images: tf.Tensor, average: Average, metrics: dict) -> tf.Tensor | None:
         """A term added to the D/Q loss, computed on this replica's real `images` [B, H, W, C]; or None."""
         del discriminator, images, average, metrics
+        return None
+
+    def q_loss_term(
+        self, discriminator, images: tf.Tensor, augmented: tf.Tensor | None, average: Average, metrics: dict
+    ) -> tf.Tensor | None:
+        """A term on Q from this replica's real `images` and, when `prepare_dataset` pairs them, their
+        `augmented` copies (else None); added where Q's own layers learn. Or None."""
+        del discriminator, images, augmented, average, metrics
         return None
 
     def g_loss_term(self, generated, extra, average: Average) -> tf.Tensor | None:
