@@ -8,6 +8,10 @@ python reproduce.py --recipe=select --seeds=0,1,2,3,4  # the most central of 5 d
 python reproduce.py --recipe=select --workdirs=A,B,C   # the same among finished runs, training none
 python reproduce.py --recipe=select --workdirs=A,B,C --select_score=infogan_cr --select_checkpoint=best
                                                        # the paper's pair score, on the --keep_best checkpoints
+python reproduce.py --recipe=mnist --dataset=npz --data_path=mnist_full/train.npz \
+    --heldout_path=mnist_full/test.npz --seeds=0,1,2,3,4,5,6,7 --parallel=2
+                                                       # 8 seeds to 2,500 steps, the most central one to 10,000,
+                                                       # exported, its held-out accuracy (no labels in the pick)
 
 Runs go to --workdir (default runs/<recipe>_<dataset>), results to <workdir>/results.json, figures
 also to --docs_dir when given.
@@ -21,18 +25,21 @@ from infogan_tf import cli, recipes
 from infogan_tf.config import ConfigError
 
 FLAGS = cli.FLAGS
-flags.DEFINE_enum("recipe", None, ["fig1", "seeds", "select"], "What to reproduce.", required=True)
-flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds for --recipe=seeds and select.")
+flags.DEFINE_enum("recipe", None, ["fig1", "seeds", "select", "mnist"], "What to reproduce.", required=True)
+flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds for --recipe=seeds, select and mnist.")
+flags.DEFINE_integer(
+    "screen_steps", 2500, "--recipe=mnist: every seed trains this many steps; the pick goes on to --steps."
+)
 flags.DEFINE_string("docs_dir", None, "Also copy the recipe's figures here (e.g. docs).")
 flags.DEFINE_list("workdirs", None, "--recipe=select among these finished runs instead of training --seeds.")
 flags.DEFINE_integer(
     "parallel",
     1,
-    "--recipe=seeds and select: train this many seeds at once, each in a process of its own on its own share "
+    "--recipe=seeds, select and mnist: train this many seeds at once, each in a process of its own on its own share "
     "of the CPU cores, its log in <workdir>/seed<N>.log (a small model gains: two runs on one core each train "
     "1.38x the images/s of one on both). 1: one after another in this process.",
 )
-flags.DEFINE_boolean("export", True, "--recipe=select: export the chosen run (as export.py does).")
+flags.DEFINE_boolean("export", True, "--recipe=select and mnist: export the chosen run (as export.py does).")
 flags.DEFINE_enum(
     "select_score",
     "dislib",
@@ -50,7 +57,7 @@ flags.DEFINE_enum(
 )
 
 # The dataset when --dataset is not given: fig1 and select on real handwritten digits that need no download.
-DEFAULT_DATASETS = {"fig1": "digits", "seeds": "shapes", "select": "digits"}
+DEFAULT_DATASETS = {"fig1": "digits", "seeds": "shapes", "select": "digits", "mnist": "mnist"}
 
 
 def main(argv):
@@ -74,6 +81,10 @@ def main(argv):
             seed_list = [int(seed) for seed in FLAGS.seeds]
         except ValueError:
             raise ConfigError(f"--seeds={','.join(FLAGS.seeds)} must be integers, e.g. 0,1,2.") from None
+        if FLAGS.recipe == "mnist":
+            return recipes.mnist(
+                config, seed_list, workdir, FLAGS.screen_steps, parallel=FLAGS.parallel, export=FLAGS.export
+            )
         if FLAGS.recipe == "select":
             return recipes.select(
                 config,
@@ -93,7 +104,7 @@ def main(argv):
         logging.warning("%s", stopped)
         return
     logging.info("Results (%s/results.json):\n%s", workdir, json.dumps(results, indent=2, sort_keys=True))
-    tables = {"seeds": recipes.seeds_table, "select": recipes.select_table}
+    tables = {"seeds": recipes.seeds_table, "select": recipes.select_table, "mnist": recipes.mnist_summary}
     if FLAGS.recipe in tables:
         print(tables[FLAGS.recipe](results))
 

@@ -8,6 +8,9 @@
   standard deviation, beside the published dSprites numbers of InfoGAN-CR (Lin et al. 2020, Table 1).
 - `select`: ModelCentrality (Lin et al. 2020, `infogan_tf.selection`): the runs of several seeds (or given
   finished workdirs) score each other, the most central one is chosen without labels and exported.
+- `mnist`: the paper's unsupervised MNIST classification without labels: several seeds screened to a few
+  thousand steps, ModelCentrality picks one, only the pick trains on to the full budget and is exported,
+  and its held-out accuracy is reported (labels are read for the report only).
 
 Each run is an ordinary workdir under `--workdir`, so a recipe that is interrupted resumes where it
 stopped, and a finished one only re-evaluates and redraws. Results go to `<workdir>/results.json`
@@ -32,8 +35,8 @@ from absl import logging
 
 import infogan_tf
 from infogan_tf import config as config_lib
+from infogan_tf import datasets, figures, selection
 from infogan_tf import export as export_lib
-from infogan_tf import figures, selection
 from infogan_tf.latent import LatentSpec
 from infogan_tf.train import train_and_evaluate, write_json
 
@@ -337,6 +340,82 @@ def select(
         logging.info("Exported the chosen run %s to %s", chosen, exported["saved_model"])
         write_json(path, results)
     return results
+
+
+def mnist(
+    base: config_lib.Config,
+    seed_list: list[int],
+    workdir: str,
+    screen_steps: int = 2500,
+    parallel: int = 1,
+    export: bool = True,
+    num_samples: int | None = None,
+) -> dict:
+    """Label-free MNIST: `base` trained once per seed to `screen_steps` (`parallel` at once), the most central
+    run chosen by ModelCentrality on those checkpoints, and only it resumed to `base.steps`, then exported
+    (with `export`). `--dataset=npz` needs `--heldout_path` (held-out labelled digits) for the report;
+    `--dataset=mnist` scores TFDS's test split. Every run is a workdir of its own, so the recipe resumes where
+    it stopped. Returns (and writes to results.json) the pick, the scores, each screened run's eval.json and
+    the pick's final one, and the wall time. `num_samples`: `selection.cross_scores`'."""
+    start = time.time()
+    if len(seed_list) < 2:
+        raise config_lib.ConfigError(
+            "--recipe=mnist picks among seeds: give two or more (e.g. --seeds=0,1,2,3,4,5,6,7)."
+        )
+    if not 0 < screen_steps < base.steps:
+        raise config_lib.ConfigError(
+            f"--screen_steps={screen_steps} must be positive and below --steps={base.steps} (the pick's full budget)."
+        )
+    if base.dataset == "npz" and not base.heldout_path:
+        raise config_lib.ConfigError(
+            "--recipe=mnist reports accuracy on held-out digits: give --heldout_path=test.npz (labelled digits the "
+            "runs never train on) with --data_path."
+        )
+    if not base.categorical:
+        raise config_lib.ConfigError("--recipe=mnist needs a categorical code (e.g. --categorical=10).")
+    source = datasets.get(base.dataset)
+    if source.labelled_eval_set(source.adapt_config(base), 1) is None:  # the data, before hours of training
+        raise config_lib.ConfigError(
+            f"--recipe=mnist needs labelled held-out images; --dataset={base.dataset} has none."
+        )
+    selection.check_spec(LatentSpec.from_config(base))
+    cadence = {"eval_every": screen_steps, "checkpoint_every": math.gcd(base.checkpoint_every, screen_steps)}
+    screen = dataclasses.replace(base, steps=screen_steps, **cadence)
+    _train_seeds(screen, seed_list, workdir, parallel)
+    run_dirs = [_seed_dir(workdir, seed) for seed in seed_list]
+    path = os.path.join(workdir, "results.json")
+    previous = json.load(open(path)) if os.path.exists(path) else {}
+    if "chosen" in previous:  # chosen once, on the screened checkpoints: a resumed recipe keeps the pick
+        picked = previous["selection"]
+    else:
+        picked = selection.select_workdirs(run_dirs, num_samples)
+    results = {"dataset": base.dataset, "seeds": seed_list, "screen_steps": screen_steps, "steps": base.steps}
+    results["selection"] = picked
+    seed = seed_list[picked["chosen"]["index"]]
+    results["chosen"] = {"seed": seed, "workdir": run_dirs[picked["chosen"]["index"]]}
+    write_json(path, results)  # before the long run: a resumed recipe finds its pick
+    chosen = results["chosen"]["workdir"]
+    results["final"] = _train(dataclasses.replace(base, seed=seed, **cadence), chosen)
+    if export:
+        exported = export_lib.export(chosen)
+        results["export"] = {key: exported[key] for key in ("saved_model", "tflite_dir") if key in exported}
+    results["wall_seconds_this_call"] = time.time() - start
+    write_json(path, results)
+    return results
+
+
+def mnist_summary(results: dict) -> str:
+    """Two lines: the pick and its held-out scores at the full budget, and what the screened runs scored."""
+    final, picked = results["final"], results["selection"]
+    screened = [run["eval"].get("categorical_accuracy") for run in picked["runs"]]
+    where = "held-out" if final.get("categorical_heldout", 1.0) else "training"
+    return (
+        f"ModelCentrality picked seed {results['chosen']['seed']} of {results['seeds']} at step "
+        f"{results['screen_steps']}; at step {results['steps']} its {where} accuracy is "
+        f"{final['categorical_accuracy']:.3f} (majority vote {final['categorical_majority_accuracy']:.3f}, NMI "
+        f"{final['categorical_nmi']:.3f}).\nThe screened runs' accuracy at step {results['screen_steps']} (read "
+        f"for this report only): {', '.join(f'{a:.3f}' for a in screened)}."
+    )
 
 
 # What `select_table` says each pair score is (infogan_tf.selection's module docstring has the details).

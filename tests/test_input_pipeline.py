@@ -151,3 +151,11 @@ def test_fig1_recipe_on_mnist_reads_tfds_and_fails_fast_offline(tmp_path, no_net
     assert no_network == [tfds_family._DOWNLOAD_HOST]
     # It stopped in the first run (the GAN baseline) before anything was written.
     assert os.listdir(tmp_path) == []
+
+
+def test_mnist_recipe_on_tfds_fails_fast_offline(tmp_path, no_network):
+    base = dataclasses.replace(PRESETS["mnist"], data_dir=str(tmp_path / "tfds"), steps=4, batch_size=8)
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match=r"--dataset=mnist needs the TFDS dataset 'mnist'"):
+        recipes.mnist(base, [0, 1], str(tmp_path / "mnist"), screen_steps=2)
+    assert time.monotonic() - start < 10 and os.listdir(tmp_path) == []

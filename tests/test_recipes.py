@@ -203,3 +203,41 @@ def test_a_signal_stops_the_side_by_side_runs_and_raises_interrupted(tmp_path, m
     assert time.time() - start < 30  # passed on at once, not after the runs' 60 s
     assert not (tmp_path / "seed2.ready").exists()  # no run is started after the signal
     assert signal.getsignal(signal.SIGTERM) is before  # the recipe's handler is gone again
+
+
+def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(tmp_path):
+    rng = np.random.default_rng(0)
+    train = tmp_path / "train.npz"
+    np.savez(train, images=rng.integers(0, 256, (40, 28, 28), np.uint8), labels=rng.integers(0, 10, 40))
+    heldout = tmp_path / "test.npz"
+    np.savez(heldout, images=rng.integers(0, 256, (24, 28, 28), np.uint8), labels=rng.integers(0, 10, 24))
+    base = dataclasses.replace(
+        config_lib.PRESETS["npz"], **{**TINY, "steps": 4}, data_path=str(train), heldout_path=str(heldout), noise_dim=8
+    )
+    workdir = tmp_path / "mnist"
+    results = recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False, num_samples=256)
+    assert results == json.loads((workdir / "results.json").read_text())
+    chosen = results["chosen"]["seed"]
+    assert chosen in (0, 1) and results["chosen"]["workdir"] == str(workdir / f"seed{chosen}")
+    # Both seeds were screened to step 2; only the pick went on to step 4, scored on the held-out digits.
+    steps = {seed: json.loads((workdir / f"seed{seed}" / "eval.json").read_text())["step"] for seed in (0, 1)}
+    assert steps == {chosen: 4, 1 - chosen: 2}
+    assert results["final"]["step"] == 4 and results["final"]["categorical_heldout"] == 1.0
+    assert [run["eval"]["step"] for run in results["selection"]["runs"]] == [2, 2]
+    summary = recipes.mnist_summary(results)
+    assert f"picked seed {chosen} of [0, 1] at step 2; at step 4 its held-out accuracy is" in summary
+    # Run again, it resumes: the pick is kept and nothing trains further.
+    again = recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False, num_samples=256)
+    assert again["chosen"] == results["chosen"] and again["final"]["step"] == 4
+    # Bad input: one clear sentence, before anything trains.
+    cases = [
+        ({"seed_list": [0]}, "--recipe=mnist picks among seeds"),
+        ({"screen_steps": 4}, "--screen_steps=4 must be positive and below --steps=4"),
+        ({"base": dataclasses.replace(base, heldout_path=None)}, "give --heldout_path=test.npz"),
+        ({"base": dataclasses.replace(base, data_path=str(tmp_path / "none.npz"))}, "none.npz does not exist"),
+    ]
+    for change, message in cases:
+        arguments = {"base": base, "seed_list": [0, 1], "workdir": str(tmp_path / "never"), "screen_steps": 2, **change}
+        with pytest.raises(config_lib.ConfigError, match=message):
+            recipes.mnist(**arguments)
+        assert not (tmp_path / "never").exists()
