@@ -366,17 +366,15 @@ def mnist(
         raise config_lib.ConfigError(
             f"--screen_steps={screen_steps} must be positive and below --steps={base.steps} (the pick's full budget)."
         )
-    if base.dataset == "npz" and not base.heldout_path:
-        raise config_lib.ConfigError(
-            "--recipe=mnist reports accuracy on held-out digits: give --heldout_path=test.npz (labelled digits the "
-            "runs never train on) with --data_path."
-        )
     if not base.categorical:
         raise config_lib.ConfigError("--recipe=mnist needs a categorical code (e.g. --categorical=10).")
     source = datasets.get(base.dataset)
-    if source.labelled_eval_set(source.adapt_config(base), 1) is None:  # the data, before hours of training
+    adapted = source.adapt_config(base)
+    # The data, before hours of training; held out when the majority vote has training images apart.
+    if source.labelled_eval_set(adapted, 1) is None or source.labelled_fit_set(adapted, 1) is None:
         raise config_lib.ConfigError(
-            f"--recipe=mnist needs labelled held-out images; --dataset={base.dataset} has none."
+            f"--recipe=mnist reports accuracy on held-out labelled images, and --dataset={base.dataset} holds none "
+            "out here: give --heldout_path=test.npz (labelled digits the runs never train on) with --data_path."
         )
     selection.check_spec(LatentSpec.from_config(base))
     cadence = {"eval_every": screen_steps, "checkpoint_every": math.gcd(base.checkpoint_every, screen_steps)}

@@ -233,7 +233,7 @@ def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(t
     cases = [
         ({"seed_list": [0]}, "--recipe=mnist picks among seeds"),
         ({"screen_steps": 4}, "--screen_steps=4 must be positive and below --steps=4"),
-        ({"base": dataclasses.replace(base, heldout_path=None)}, "give --heldout_path=test.npz"),
+        ({"base": dataclasses.replace(base, heldout_path=None)}, "holds none out here: give --heldout_path=test.npz"),
         ({"base": dataclasses.replace(base, data_path=str(tmp_path / "none.npz"))}, "none.npz does not exist"),
     ]
     for change, message in cases:
