@@ -57,6 +57,9 @@ flags.DEFINE_float("cr_gap", None, "Least distance of a CR pair's other continuo
 flags.DEFINE_float("elastic_weight", None, "Elastic-InfoGAN's NT-Xent weight on Q's features of real pairs (0 = off).")
 flags.DEFINE_float("elastic_temperature", None, "Elastic-InfoGAN's NT-Xent temperature.")
 flags.DEFINE_boolean("elastic_body", None, "Let the shared D/Q body learn from Elastic-InfoGAN's term too.")
+flags.DEFINE_float(
+    "consistency_weight", None, "Weight of KL(Q(c|x) || Q(c|augmented x)) on the categorical codes (0 = off)."
+)
 flags.DEFINE_float("lr_cr", None, "The CR classifier's Adam learning rate.")
 flags.DEFINE_string(
     "preset",

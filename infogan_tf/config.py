@@ -107,6 +107,10 @@ class Config:
     elastic_weight: float = 0.0
     elastic_temperature: float = 1.0
     elastic_body: bool = False
+    # Augmentation consistency of the categorical code (IMSAT's self-augmented training): KL from Q's
+    # categories for a real image to its categories for Elastic's rotated, zoomed and shifted copy; the
+    # body learns from it with D's optimiser (`q_optimizer=d`). Weight 0 = off.
+    consistency_weight: float = 0.0
     batch_size: int = 64  # global: split over replicas.
     steps: int = 10_000
     seed: int = 0
@@ -161,7 +165,8 @@ class Config:
             "q_std": self.q_std,
             "q_hidden": self.q_hidden,
             "q_optimizer": self.q_optimizer,
-            "paired_data": self.elastic_weight > 0,  # the data iterator hands out (image, augmented) pairs
+            # the data iterator hands out (image, augmented) pairs
+            "paired_data": self.elastic_weight > 0 or self.consistency_weight > 0,
             "architecture": self.architecture,
             "d_batch_norm": self.d_batch_norm,
             "spectral_norm": self.spectral_norm,
@@ -336,6 +341,14 @@ def validate(config: Config) -> None:
         (config.lr_cr > 0, f"--lr_cr={config.lr_cr} must be positive."),
         (config.elastic_weight >= 0, f"--elastic_weight={config.elastic_weight} must be zero (off) or positive."),
         (config.elastic_temperature > 0, f"--elastic_temperature={config.elastic_temperature} must be positive."),
+        (
+            config.consistency_weight >= 0,
+            f"--consistency_weight={config.consistency_weight} must be zero (off) or positive.",
+        ),
+        (
+            not (config.consistency_weight > 0 and not config.categorical),
+            "--consistency_weight acts on the categorical codes, and --categorical has none; add one or drop it.",
+        ),
         (
             not (config.elastic_weight > 0 and config.q_hidden == 0 and not config.elastic_body),
             "--elastic_weight trains Q's own layers, and --q_hidden=0 leaves Q none but its output units; "

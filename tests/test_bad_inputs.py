@@ -136,6 +136,18 @@ CASES = [
     ("flags", "--elastic_temperature=0", _flags(elastic_temperature=0.0), "--elastic_temperature=0.0 must be positive"),
     (
         "flags",
+        "--consistency_weight=-1",
+        _flags(consistency_weight=-1.0),
+        "--consistency_weight=-1.0 must be zero (off) or positive",
+    ),
+    (
+        "flags",
+        "--consistency_weight=1 --categorical=",
+        _flags(consistency_weight=1.0, categorical=()),
+        "--consistency_weight acts on the categorical codes, and --categorical has none",
+    ),
+    (
+        "flags",
         "--elastic_weight=10 --q_hidden=0",
         _flags(elastic_weight=10.0, q_hidden=0),
         "--elastic_weight trains Q's own layers, and --q_hidden=0 leaves Q none",

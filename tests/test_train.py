@@ -19,7 +19,7 @@ import tensorflow as tf
 from infogan_tf import config as config_lib
 from infogan_tf import datasets, evaluate, export, performance
 from infogan_tf.gan import InfoGAN
-from infogan_tf.regularisers import contrastive
+from infogan_tf.regularisers import contrastive, elastic
 from infogan_tf.train import summary_line, train_and_evaluate
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -46,8 +46,9 @@ def _linear_adam(model: InfoGAN) -> None:
 def test_mirrored_step_equals_single_device_step(mnist_config, copy_weights):
     assert len(tf.config.list_logical_devices("CPU")) == 2, "conftest.py splits the host CPU"
     # With InfoGAN-CR's regulariser and spectral normalisation, whose classifier and power
-    # iterations must also stay in step across replicas.
-    config = dataclasses.replace(mnist_config, batch_size=8, cr_weight=1.0, spectral_norm=True)
+    # iterations must also stay in step across replicas, and the categorical consistency term, whose
+    # per-replica shares of (image, augmented copy) pairs must add up to the global batch's.
+    config = dataclasses.replace(mnist_config, batch_size=8, cr_weight=1.0, spectral_norm=True, consistency_weight=1.0)
     mirrored = tf.distribute.MirroredStrategy(DEVICES)
     distributed = InfoGAN(config, mirrored)
     single = InfoGAN(config, tf.distribute.get_strategy())
@@ -63,19 +64,23 @@ def test_mirrored_step_equals_single_device_step(mnist_config, copy_weights):
     initial = {v.path: v.numpy() for v in single.variables}
 
     images = tf.random.stateless_uniform([8, *config.image_shape], [3, 4])
+    images = (images, elastic.Augmentation()(images, tf.constant([5, 6], tf.int64)))
     rng = tf.random.Generator.from_seed(11)
     latent, pairs = single.spec.sample(rng, 8), {"contrastive": contrastive.sample_pairs(single.spec, rng, 8)}
     dataset = tf.data.Dataset.from_tensor_slices((images, latent, pairs)).batch(8)
     per_replica_inputs = next(iter(mirrored.experimental_distribute_dataset(dataset)))
-    assert [v.shape[0] for v in per_replica_inputs[0].values] == [4, 4]
+    assert [v.shape[0] for v in per_replica_inputs[0][1].values] == [4, 4]
+
+    def step(model):
+        return lambda images, latent, pairs: model.replica_step(images, latent, {**pairs, "consistency": None})
 
     @tf.function
     def mirrored_step(inputs):
-        return mirrored.run(distributed.replica_step, args=inputs)
+        return mirrored.run(step(distributed), args=inputs)
 
     per_replica_metrics = mirrored_step(per_replica_inputs)
-    single_metrics = tf.function(single.replica_step)(images, latent, pairs)
-    assert {"cr_loss", "cr_accuracy"} <= set(single_metrics)
+    single_metrics = tf.function(step(single))(images, latent, pairs)
+    assert {"cr_loss", "cr_accuracy", "consistency_loss"} <= set(single_metrics)
 
     for name, value in single_metrics.items():
         total = mirrored.reduce(tf.distribute.ReduceOp.SUM, per_replica_metrics[name], axis=None)

@@ -13,6 +13,7 @@ from infogan_tf.registry import Registry
 REGULARISERS = Registry(
     {
         "contrastive": "infogan_tf.regularisers.contrastive:Contrastive",
+        "consistency": "infogan_tf.regularisers.consistency:Consistency",
         "elastic": "infogan_tf.regularisers.elastic:Elastic",
     }
 )

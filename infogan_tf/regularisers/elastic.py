@@ -64,7 +64,10 @@ class Augmentation:
 
 
 def paired(dataset: tf.data.Dataset, seed: int) -> tf.data.Dataset:
-    """Batches of images -> (images, augmented copies), batch n augmented with seed (`seed`, n)."""
+    """Batches of images -> (images, augmented copies), batch n augmented with seed (`seed`, n). A dataset
+    already paired (by another regulariser: both terms then read the same copies) is returned as it is."""
+    if isinstance(dataset.element_spec, tuple):
+        return dataset
     augment = Augmentation()
 
     def pair(index, images):
