@@ -77,7 +77,7 @@ def consistency(monkeypatch):
     """The toy registered (one line) for one test, and gone after it; a subclass of its own, so a test
     can set its weights and start step."""
     toy = type("Consistency", (Consistency,), {})
-    monkeypatch.setitem(regularisers.REGULARISERS.entries, "consistency", toy)
+    monkeypatch.setitem(regularisers.REGULARISERS.entries, "mirror_toy", toy)
     return toy
 
 
@@ -124,7 +124,7 @@ def test_the_d_term_moves_d_q_and_the_g_term_only_g(consistency, term):
     for name in ("generator", "discriminator"):
         for a, b in zip(getattr(models[0], name).variables, getattr(models[1], name).variables, strict=True):
             b.assign(a)
-    without, with_toy = _one_step(models[0], ()), _one_step(models[1], ("consistency",))
+    without, with_toy = _one_step(models[0], ()), _one_step(models[1], ("mirror_toy",))
     if term == "d":
         # Q's mirror consistency on real images reaches D/Q (and, through the updated D/Q, G's update).
         assert not _same(without["discriminator"], with_toy["discriminator"])
