@@ -3,6 +3,7 @@
 python benchmarks/train_throughput.py                        # exactly what `train.py --dataset=mnist` runs
 python benchmarks/train_throughput.py --nojit_compile --batch_size=128
 python benchmarks/train_throughput.py --mixed_precision=bf16 --dataset=chairs
+python benchmarks/train_throughput.py --consistency_weight=1  # a regulariser's cost: every one switched on runs
 
 The step is the project's own: `InfoGAN.train_steps`, several steps per `tf.function` call (as many as
 train.py runs between two log lines), fed by `datasets.base.in_memory_dataset` (the pipeline of every
@@ -44,11 +45,14 @@ def measure(config: config_lib.Config, steps: int, repeats: int) -> dict[str, fl
     performance.set_precision_policy(config.mixed_precision)
     images = np.random.default_rng(0).integers(0, 256, (4096, *config.image_shape), dtype=np.uint8)
     dataset = in_memory_dataset(images, config.batch_size, config.seed)
-    iterator = iter(dataset)
     model = InfoGAN(config, strategy)
-    model.train_steps(iterator, steps)  # trace and compile, untimed
-    step_seconds = performance.median_seconds(lambda: model.train_steps(iterator, steps), repeats)
-    dispatch_seconds = performance.median_seconds(lambda: model.train_steps(iterator, 0), max(repeats, 5))
+    for regulariser in model.regularisers:  # e.g. the augmented pairs of --elastic_weight, --consistency_weight
+        dataset = regulariser.prepare_dataset(dataset)
+    regularised = tuple(r.name for r in model.regularisers)  # every one switched on, from its start on
+    iterator = iter(dataset)
+    model.train_steps(iterator, steps, regularised)  # trace and compile, untimed
+    step_seconds = performance.median_seconds(lambda: model.train_steps(iterator, steps, regularised), repeats)
+    dispatch_seconds = performance.median_seconds(lambda: model.train_steps(iterator, 0, regularised), max(repeats, 5))
     batches = iter(dataset)
     next(batches)
     input_seconds = performance.median_seconds(lambda: [next(batches) for _ in range(steps)], repeats)
