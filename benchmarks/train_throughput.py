@@ -50,7 +50,7 @@ def measure(config: config_lib.Config, steps: int, repeats: int) -> dict[str, fl
         dataset = regulariser.prepare_dataset(dataset)
     regularised = tuple(r.name for r in model.regularisers)  # every one switched on, from its start on
     iterator = iter(dataset)
-    model.train_steps(iterator, steps, regularised)  # trace and compile, untimed
+    metrics, _ = model.train_steps(iterator, steps, regularised)  # trace and compile, untimed
     step_seconds = performance.median_seconds(lambda: model.train_steps(iterator, steps, regularised), repeats)
     dispatch_seconds = performance.median_seconds(lambda: model.train_steps(iterator, 0, regularised), max(repeats, 5))
     batches = iter(dataset)
@@ -65,6 +65,7 @@ def measure(config: config_lib.Config, steps: int, repeats: int) -> dict[str, fl
         "dispatch_overhead": dispatch_seconds / step_seconds,
         "input_images_per_s": config.batch_size * steps / input_seconds,
         "gflop_per_s": flops * steps / step_seconds / 1e9,
+        "metrics": sorted(metrics),  # what the step reports: the regularisers' metrics among them
     }
 
 
