@@ -234,6 +234,7 @@ PRESET_VARIANTS: dict[str, dict[str, Any]] = {
         "checkpoint_every": 2000,
         "sample_every": 5000,
         "eval_every": 5000,
+        "consistency_weight": 0.0,  # no categorical code to keep (the npz preset's term is for MNIST's)
     },
 }
 
@@ -347,7 +348,8 @@ def validate(config: Config) -> None:
         ),
         (
             not (config.consistency_weight > 0 and not config.categorical),
-            "--consistency_weight acts on the categorical codes, and --categorical has none; add one or drop it.",
+            f"--consistency_weight={config.consistency_weight} acts on the categorical codes, and --categorical "
+            "gives none; add one, or set --consistency_weight=0 (the mnist and npz presets set 1).",
         ),
         (
             not (config.elastic_weight > 0 and config.q_hidden == 0 and not config.elastic_body),

@@ -144,7 +144,7 @@ CASES = [
         "flags",
         "--consistency_weight=1 --categorical=",
         _flags(consistency_weight=1.0, categorical=()),
-        "--consistency_weight acts on the categorical codes, and --categorical has none",
+        "--consistency_weight=1.0 acts on the categorical codes, and --categorical gives none",
     ),
     (
         "flags",

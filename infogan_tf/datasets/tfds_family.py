@@ -118,8 +118,11 @@ class TfdsSource(base.DataSource):
 # kernels drawn from N(0, 0.02) as the original code does (measured on digits: the same accuracy as
 # Keras' Glorot default over 2 seeds, BUILD_NOTES.md). Measured there and kept: batch 64 (the original
 # code's 128 scored lower at the same images) and lambda_cont 0.1 (its 1.0 moved the slant more but
-# scored lower).
-MNIST = TfdsSource(Config(dataset="mnist", weight_init="dcgan"), "mnist", "label")
+# scored lower). The categorical code's consistency under rotation, zoom and shift (consistency_weight 1,
+# 2026-12-06): on all of MNIST, held out, 2,500 steps, seeds 0-7, it beat the preset without it by more
+# than 2 standard errors (0.888 ± 0.054 against 0.797 ± 0.070; BUILD_NOTES.md, "The arm screens").
+MNIST = TfdsSource(Config(dataset="mnist", weight_init="dcgan", consistency_weight=1.0), "mnist", "label")
+# Not measured on Fashion-MNIST: without the consistency term (a garment's identity under rotation unchecked).
 FASHION_MNIST = TfdsSource(Config(dataset="fashion_mnist", weight_init="dcgan"), "fashion_mnist", "label")
 # SVHN and CelebA: the paper's 32x32 networks and latent specs (Appendix C); optimiser as MNIST.
 # SVHN: Appendix C.2's 4 x Cat(10) + 4 continuous codes and 124 noise (the main text, Sec. 7.3, says 2
