@@ -433,9 +433,18 @@ def check_workdir(config: Config, workdir: str) -> None:
     if stored is not None:
         path = os.path.join(workdir, "config.json")
         if stored.latent_fields != config.latent_fields:
+            there, asked = stored.latent_fields, config.latent_fields
+            differences = "; ".join(
+                f"{k} {there[k]} there, {asked[k]} asked for" for k in there if there[k] != asked[k]
+            )
+            if there["paired_data"] != asked["paired_data"]:
+                differences += (
+                    " (pairs of real images come with --elastic_weight or --consistency_weight > 0; the mnist and "
+                    "npz presets set --consistency_weight=1 since 2026-12-06)"
+                )
             raise ConfigError(
-                f"{path} was written for a different model ({stored.latent_fields}) than the flags ask "
-                f"for ({config.latent_fields}); use a new --workdir or the original flags."
+                f"{path} was written for a different model than the flags ask for ({differences}); use a new "
+                "--workdir or the original flags."
             )
 
 

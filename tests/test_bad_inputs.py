@@ -270,7 +270,7 @@ CASES = [
         "workdir",
         "a workdir of a model with another latent spec",
         lambda tmp: _workdir_with(tmp, dataclasses.replace(PRESETS["shapes"], categorical=(5,)).to_json()),
-        "was written for a different model",
+        "was written for a different model than the flags ask for (categorical [5] there, [3] asked for)",
     ),
     (
         "workdir",
