@@ -58,6 +58,11 @@ flags.DEFINE_float("elastic_weight", None, "Elastic-InfoGAN's NT-Xent weight on 
 flags.DEFINE_float("elastic_temperature", None, "Elastic-InfoGAN's NT-Xent temperature.")
 flags.DEFINE_boolean("elastic_body", None, "Let the shared D/Q body learn from Elastic-InfoGAN's term too.")
 flags.DEFINE_float(
+    "augment_rotation",
+    None,
+    "Largest rotation, in degrees each way, of the copies --elastic_weight and --consistency_weight compare.",
+)
+flags.DEFINE_float(
     "consistency_weight", None, "Weight of KL(Q(c|x) || Q(c|augmented x)) on the categorical codes (0 = off)."
 )
 flags.DEFINE_float("lr_cr", None, "The CR classifier's Adam learning rate.")

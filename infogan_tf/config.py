@@ -111,6 +111,8 @@ class Config:
     # categories for a real image to its categories for Elastic's rotated, zoomed and shifted copy; the
     # body learns from it with D's optimiser (`q_optimizer=d`). Weight 0 = off.
     consistency_weight: float = 0.0
+    # The largest rotation, in degrees each way, of the copies both terms above compare (Elastic's ±20°).
+    augment_rotation: float = 20.0
     batch_size: int = 64  # global: split over replicas.
     steps: int = 10_000
     seed: int = 0
@@ -342,6 +344,10 @@ def validate(config: Config) -> None:
         (config.lr_cr > 0, f"--lr_cr={config.lr_cr} must be positive."),
         (config.elastic_weight >= 0, f"--elastic_weight={config.elastic_weight} must be zero (off) or positive."),
         (config.elastic_temperature > 0, f"--elastic_temperature={config.elastic_temperature} must be positive."),
+        (
+            0 <= config.augment_rotation <= 180,
+            f"--augment_rotation={config.augment_rotation} must be an angle in degrees from 0 to 180.",
+        ),
         (
             config.consistency_weight >= 0,
             f"--consistency_weight={config.consistency_weight} must be zero (off) or positive.",

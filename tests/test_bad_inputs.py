@@ -136,6 +136,12 @@ CASES = [
     ("flags", "--elastic_temperature=0", _flags(elastic_temperature=0.0), "--elastic_temperature=0.0 must be positive"),
     (
         "flags",
+        "--augment_rotation=-5",
+        _flags(augment_rotation=-5.0),
+        "--augment_rotation=-5.0 must be an angle in degrees from 0 to 180",
+    ),
+    (
+        "flags",
         "--consistency_weight=-1",
         _flags(consistency_weight=-1.0),
         "--consistency_weight=-1.0 must be zero (off) or positive",

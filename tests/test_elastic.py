@@ -12,6 +12,7 @@ import tensorflow as tf
 from conftest import TINY_RUN
 
 from infogan_tf import config as config_lib
+from infogan_tf import evaluate
 from infogan_tf.gan import InfoGAN
 from infogan_tf.latent import LatentSpec
 from infogan_tf.regularisers import elastic
@@ -45,6 +46,25 @@ def test_pairs_are_augmented_per_image_per_batch_and_resume_exactly(tmp_path):
     restored = iter(dataset)
     tf.train.Checkpoint(data=restored).restore(path)
     np.testing.assert_array_equal(next(restored)[1].numpy(), copies[2])
+
+
+def test_copies_shift_each_way_and_rotate_as_far_as_asked():
+    # A centred square's centroid moves by the shift alone (the zoom is about the centre): x and y are two draws.
+    blocks = np.zeros((64, 28, 28, 1), np.float32)
+    blocks[:, 12:16, 12:16] = 1.0
+    moved = elastic.Augmentation(rotation=0.0)(blocks, tf.constant([7, 0], tf.int64)).numpy()[..., 0]
+    ys, xs = np.mgrid[:28, :28]
+    dx = (moved * xs).sum((1, 2)) / moved.sum((1, 2)) - 13.5
+    dy = (moved * ys).sum((1, 2)) / moved.sum((1, 2)) - 13.5
+    assert np.abs(dx).max() <= 0.1 * 28 + 0.5 and np.abs(dy).max() <= 0.1 * 28 + 0.5
+    assert np.abs(dx - dy).max() > 1.5  # one draw for both would move every square along the diagonal
+    assert abs(np.corrcoef(dx, dy)[0, 1]) < 0.5
+    # A vertical bar leans by the rotation: up to ±20° by default, further when asked.
+    bars = np.repeat(_digits(1), 64, axis=0)
+    for rotation, least, most in ((20.0, 15.0, 21.0), (45.0, 35.0, 46.0)):
+        copies = elastic.Augmentation(rotation)(bars, tf.constant([7, 1], tf.int64)).numpy()
+        lean = np.degrees(np.abs(evaluate.slant_and_width(copies)[0]))
+        assert least < lean.max() < most, (rotation, lean.max())
 
 
 def _step_twins(mnist_config, copy_weights, **elastic_flags):

@@ -44,7 +44,7 @@ class Consistency(base.Regulariser):
         return config.consistency_weight > 0
 
     def prepare_dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
-        return elastic.paired(dataset, self.config.seed)
+        return elastic.paired(dataset, self.config.seed, self.config.augment_rotation)
 
     def q_loss_term(self, discriminator, images, augmented, average, metrics):
         real, copy = discriminator.on_batches([images, augmented], training=True, update_statistics=[False, False])

@@ -9,13 +9,15 @@ FC-BN-lReLU layer), L2-normalised, cosine similarity, temperature 1 and weight 1
 D's body in training mode; the term trains Q's layers and not the shared body (their optimiser for it
 holds G and Q). Here it trains Q's own layers with whichever optimiser holds them (`--q_optimizer`: D's by
 default, G's as theirs); `--elastic_body` lets the body learn from it too. Their augmentations: rotation up
-to ±20°, zoom 0.9-1.1 and a small elastic distortion; here rotation ±20°, zoom ±10 % and a shift of up to
-10 % of the side, made by Keras' preprocessing layers in the `tf.data` pipeline (their transform has no
-XLA kernel, and XLA compiles the step). Each batch's draws are seeded by the run's seed and the batch's
-index in the stream, which the data iterator's checkpoint holds, so a resumed run augments exactly as an
-uninterrupted one. The extra passes of D on the pair leave BN's moving statistics alone.
+to ±20°, zoom 0.9-1.1 and a small elastic distortion; here rotation ±20° (`--augment_rotation`), zoom
+±10 % and a shift of up to 10 % of the side each way, made by Keras' preprocessing layers in the `tf.data`
+pipeline (their transform has no XLA kernel, and XLA compiles the step). Each batch's draws are seeded by
+the run's seed and the batch's index in the stream, which the data iterator's checkpoint holds, so a
+resumed run augments exactly as an uninterrupted one. The extra passes of D on the pair leave BN's moving
+statistics alone.
 
-Flags: `--elastic_weight` (0 = off), `--elastic_temperature`, `--elastic_body`. Metric: `elastic_loss`.
+Flags: `--elastic_weight` (0 = off), `--elastic_temperature`, `--elastic_body`, `--augment_rotation` (the
+copies', shared with `--consistency_weight`). Metric: `elastic_loss`.
 One replica only: its negatives would otherwise be one replica's share of the batch.
 """
 
@@ -27,30 +29,34 @@ import tensorflow as tf
 from infogan_tf import losses
 from infogan_tf.regularisers import base
 
-ROTATION = 20 / 360  # of a full turn: ±20°
 ZOOM = 0.1  # ±10 %
 SHIFT = 0.1  # of the image's side, each way
 
 
 class _StatelessSeed(keras.random.SeedGenerator):
-    """A seed that is a [2] tensor, for Keras' random layers inside `tf.data`: they accept an integer or a
-    SeedGenerator, whose variable-held state could not follow the data iterator's checkpoint."""
+    """Seeds derived from a [2] tensor, for Keras' random layers inside `tf.data`: they accept an integer or
+    a SeedGenerator, whose variable-held state could not follow the data iterator's checkpoint. Each `next`
+    gives the next seed of the sequence (a layer draws several numbers, e.g. the shift's x and y, and one
+    seed for all would make them equal); a new object starts the sequence again."""
 
     def __init__(self, seed: tf.Tensor):  # no state variable: the seed is given
         self._seed = seed
+        self._draws = 0
 
     def next(self, ordered=True):
         del ordered
-        return self._seed
+        self._draws += 1
+        return tf.random.experimental.stateless_fold_in(self._seed, self._draws)
 
 
 class Augmentation:
-    """Rotation, zoom and shift of a batch of images [B, H, W, C] in [0, 1], drawn from a stateless seed."""
+    """Rotation (up to `rotation` degrees each way), zoom and shift of a batch of images [B, H, W, C] in
+    [0, 1], drawn from a stateless seed."""
 
-    def __init__(self):
+    def __init__(self, rotation: float = 20.0):
         fill = {"fill_mode": "constant", "fill_value": 0.0}
         self.layers = (
-            keras.layers.RandomRotation(ROTATION, **fill),
+            keras.layers.RandomRotation(rotation / 360, **fill),  # a fraction of a full turn
             keras.layers.RandomZoom((-ZOOM, ZOOM), **fill),
             keras.layers.RandomTranslation(SHIFT, SHIFT, **fill),
         )
@@ -63,12 +69,13 @@ class Augmentation:
         return tf.clip_by_value(images, 0.0, 1.0)
 
 
-def paired(dataset: tf.data.Dataset, seed: int) -> tf.data.Dataset:
-    """Batches of images -> (images, augmented copies), batch n augmented with seed (`seed`, n). A dataset
-    already paired (by another regulariser: both terms then read the same copies) is returned as it is."""
+def paired(dataset: tf.data.Dataset, seed: int, rotation: float = 20.0) -> tf.data.Dataset:
+    """Batches of images -> (images, augmented copies), batch n augmented with seed (`seed`, n) and rotations
+    up to `rotation` degrees. A dataset already paired (by another regulariser: both terms then read the
+    same copies) is returned as it is."""
     if isinstance(dataset.element_spec, tuple):
         return dataset
-    augment = Augmentation()
+    augment = Augmentation(rotation)
 
     def pair(index, images):
         return images, augment(images, tf.stack([tf.cast(seed, tf.int64), index]))
@@ -84,7 +91,7 @@ class Elastic(base.Regulariser):
         return config.elastic_weight > 0
 
     def prepare_dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
-        return paired(dataset, self.config.seed)
+        return paired(dataset, self.config.seed, self.config.augment_rotation)
 
     def q_loss_term(self, discriminator, images, augmented, average, metrics):
         real, copy = discriminator.on_batches([images, augmented], training=True, update_statistics=[False, False])
