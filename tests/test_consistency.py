@@ -43,7 +43,7 @@ def _step_twins(mnist_config, copy_weights, copies=None, **flags):
     copy_weights(with_term.generator, plain.generator)
     copy_weights(with_term.discriminator, plain.discriminator)
     images = tf.constant(np.random.default_rng(0).random((8, 28, 28, 1)), tf.float32)
-    copies = elastic.Augmentation()(images, tf.constant([1, 2], tf.int64)) if copies is None else copies(images)
+    copies = elastic.Augmentation(20.0)(images, tf.constant([1, 2], tf.int64)) if copies is None else copies(images)
     latent = LatentSpec.from_config(mnist_config).sample(tf.random.Generator.from_seed(0), 8)
     metrics = with_term.replica_step((images, copies), latent, {"consistency": None})
     plain.replica_step(images, latent)
@@ -86,8 +86,8 @@ def test_an_unchanged_copy_costs_nothing_and_changes_nothing(mnist_config, copy_
 
 def test_shares_the_pairs_with_elastic():
     dataset = tf.data.Dataset.from_tensors(np.zeros((2, 28, 28, 1), np.float32))
-    paired = elastic.paired(dataset, seed=1)
-    assert elastic.paired(paired, seed=2) is paired
+    paired = elastic.paired(dataset, seed=1, rotation=20.0)
+    assert elastic.paired(paired, seed=2, rotation=20.0) is paired
 
 
 def test_train_py_runs_it_and_reports_its_loss(tmp_path):

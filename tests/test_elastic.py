@@ -26,7 +26,7 @@ def _digits(batch=6):
 
 
 def test_pairs_are_augmented_per_image_per_batch_and_resume_exactly(tmp_path):
-    dataset = elastic.paired(tf.data.Dataset.from_tensors(_digits()).repeat(4), seed=3)
+    dataset = elastic.paired(tf.data.Dataset.from_tensors(_digits()).repeat(4), seed=3, rotation=20.0)
     batches = [(a.numpy(), b.numpy()) for a, b in dataset]
     again = [b.numpy() for _, b in dataset]
     originals, copies = zip(*batches, strict=True)
@@ -37,7 +37,9 @@ def test_pairs_are_augmented_per_image_per_batch_and_resume_exactly(tmp_path):
         assert np.abs(copy - _digits()).max() > 0.5  # moved
         assert len({c.tobytes() for c in copy}) == 6  # each image its own draw
     assert np.abs(copies[0] - copies[1]).max() > 0.5  # each batch its own draws
-    other = [b.numpy() for _, b in elastic.paired(tf.data.Dataset.from_tensors(_digits()).repeat(1), seed=4)]
+    other = [
+        b.numpy() for _, b in elastic.paired(tf.data.Dataset.from_tensors(_digits()).repeat(1), seed=4, rotation=20.0)
+    ]
     assert np.abs(other[0] - copies[0]).max() > 0.5  # and each run's seed its own
     # The iterator's checkpoint holds the batch index: a restored iterator augments batch 2 as before.
     iterator = iter(dataset)
@@ -75,7 +77,7 @@ def _step_twins(mnist_config, copy_weights, **elastic_flags):
     copy_weights(with_term.generator, plain.generator)
     copy_weights(with_term.discriminator, plain.discriminator)
     images = tf.constant(np.random.default_rng(0).random((8, 28, 28, 1)), tf.float32)
-    copies = elastic.Augmentation()(images, tf.constant([1, 2], tf.int64))
+    copies = elastic.Augmentation(20.0)(images, tf.constant([1, 2], tf.int64))
     latent = LatentSpec.from_config(mnist_config).sample(tf.random.Generator.from_seed(0), 8)
     metrics = with_term.replica_step((images, copies), latent, {"elastic": None})
     plain.replica_step(images, latent)

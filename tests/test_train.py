@@ -64,7 +64,7 @@ def test_mirrored_step_equals_single_device_step(mnist_config, copy_weights):
     initial = {v.path: v.numpy() for v in single.variables}
 
     images = tf.random.stateless_uniform([8, *config.image_shape], [3, 4])
-    images = (images, elastic.Augmentation()(images, tf.constant([5, 6], tf.int64)))
+    images = (images, elastic.Augmentation(20.0)(images, tf.constant([5, 6], tf.int64)))
     rng = tf.random.Generator.from_seed(11)
     latent, pairs = single.spec.sample(rng, 8), {"contrastive": contrastive.sample_pairs(single.spec, rng, 8)}
     dataset = tf.data.Dataset.from_tensor_slices((images, latent, pairs)).batch(8)

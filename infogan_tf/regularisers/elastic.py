@@ -53,7 +53,7 @@ class Augmentation:
     """Rotation (up to `rotation` degrees each way), zoom and shift of a batch of images [B, H, W, C] in
     [0, 1], drawn from a stateless seed."""
 
-    def __init__(self, rotation: float = 20.0):
+    def __init__(self, rotation: float):
         fill = {"fill_mode": "constant", "fill_value": 0.0}
         self.layers = (
             keras.layers.RandomRotation(rotation / 360, **fill),  # a fraction of a full turn
@@ -69,7 +69,7 @@ class Augmentation:
         return tf.clip_by_value(images, 0.0, 1.0)
 
 
-def paired(dataset: tf.data.Dataset, seed: int, rotation: float = 20.0) -> tf.data.Dataset:
+def paired(dataset: tf.data.Dataset, seed: int, rotation: float) -> tf.data.Dataset:
     """Batches of images -> (images, augmented copies), batch n augmented with seed (`seed`, n) and rotations
     up to `rotation` degrees. A dataset already paired (by another regulariser: both terms then read the
     same copies) is returned as it is."""
