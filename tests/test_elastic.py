@@ -105,13 +105,14 @@ def test_elastic_body_lets_the_body_learn_from_it(mnist_config, copy_weights):
 
 
 def test_train_py_runs_it_and_reports_its_loss(tmp_path):
-    config = dataclasses.replace(config_lib.PRESETS["digits"], **TINY_RUN, elastic_weight=10.0)
+    config = dataclasses.replace(config_lib.PRESETS["digits"], **TINY_RUN, elastic_weight=10.0, consistency_weight=0.0)
     result = train_and_evaluate(config, str(tmp_path / "run"))
     rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [row["step"] for row in rows] == [1, 2] and all(0 < row["elastic_loss"] < 10 for row in rows)
     assert result["step"] == 2
     stored = config_lib.Config.from_json((tmp_path / "run" / "config.json").read_text())
     assert (stored.elastic_weight, stored.elastic_temperature, stored.elastic_body) == (10.0, 1.0, False)
-    # A run without the term cannot resume this one's checkpoint (its data iterator hands out pairs).
+    # A run without the term (nor the consistency term) cannot resume this one's checkpoint (its data
+    # iterator hands out pairs).
     with pytest.raises(config_lib.ConfigError, match="different model"):
         train_and_evaluate(dataclasses.replace(config, elastic_weight=0.0, steps=3), str(tmp_path / "run"))
