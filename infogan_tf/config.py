@@ -355,7 +355,7 @@ def validate(config: Config) -> None:
         (
             not (config.consistency_weight > 0 and not config.categorical),
             f"--consistency_weight={config.consistency_weight} acts on the categorical codes, and --categorical "
-            "gives none; add one, or set --consistency_weight=0 (the mnist and npz presets set 1).",
+            "gives none; add one, or set --consistency_weight=0 (the mnist, npz and digits presets set 1).",
         ),
         (
             not (config.elastic_weight > 0 and config.q_hidden == 0 and not config.elastic_body),

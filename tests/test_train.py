@@ -368,7 +368,11 @@ def test_cli_mirrored_training_checkpoints_and_resumes(tmp_path):
     [
         ("train.py", ["--categorical=abc"], "--categorical"),
         ("train.py", ["--dataset=nope"], "--dataset"),
-        ("reproduce.py", ["--recipe=fig1", "--categorical="], "--recipe=fig1 needs a categorical code"),
+        (
+            "reproduce.py",
+            ["--recipe=fig1", "--categorical=", "--consistency_weight=0"],
+            "--recipe=fig1 needs a categorical code",
+        ),
     ],
 )
 def test_cli_reports_user_errors_in_one_line_without_traceback(tmp_path, script, flags, flag_name):
