@@ -75,26 +75,50 @@ def test_a_collapsed_generator_is_named_at_every_log_step_and_in_the_summary(tmp
     assert evaluation["diversity_ratio"] < 1e-3
 
 
-def test_a_healthy_run_reports_its_diversity_and_does_not_warn(tmp_path, caplog):
-    _capture_info(caplog)
-    config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER)
-    train_and_evaluate(config, str(tmp_path / "run"))
-    rows = _rows(tmp_path / "run")
+@pytest.fixture(scope="module")
+def healthy_run(tmp_path_factory):
+    """The digits preset's 50 steps, once for the tests below: (workdir, config, progress lines, summary)."""
+    records = []
+    handler = logging.Handler(level=logging.INFO)
+    handler.emit = records.append
+    absl_logger = logging.getLogger("absl")
+    level = absl_logger.level
+    absl_logger.addHandler(handler)
+    absl_logger.setLevel(logging.INFO)
+    try:
+        workdir = tmp_path_factory.mktemp("healthy") / "run"
+        config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER)
+        train_and_evaluate(config, str(workdir))
+    finally:
+        absl_logger.removeHandler(handler)
+        absl_logger.setLevel(level)
+    messages = [record.getMessage() for record in records]
+    progress = [m for m in messages if m.startswith("step ")]
+    return workdir, config, progress, [m for m in messages if m.startswith("Done at step")]
+
+
+def test_a_healthy_run_reports_its_diversity_and_does_not_warn(healthy_run):
+    workdir, config, progress, summary = healthy_run
+    rows = _rows(workdir)
     assert rows[-1]["diversity_ratio"] > config.diversity_floor, rows
-    progress, summary = _messages(caplog)
     assert len(progress) == 2 and not any("COLLAPSE" in line for line in progress), progress
-    ratio = json.loads((tmp_path / "run" / "eval.json").read_text())["diversity_ratio"]
+    ratio = json.loads((workdir / "eval.json").read_text())["diversity_ratio"]
     assert f"sample diversity {ratio:.2f}x the real images'" in summary[0] and "COLLAPSED" not in summary[0]
 
 
-def test_the_floor_decides_when_to_warn(tmp_path, caplog):
-    # The healthy run again with the floor at 0.99: it warns past the warm-up.
-    _capture_info(caplog)
-    config = dataclasses.replace(config_lib.PRESETS["digits"], **LONGER, diversity_floor=0.99)
-    train_and_evaluate(config, str(tmp_path / "run"))
-    progress, summary = _messages(caplog)
-    assert [("COLLAPSE" in line) for line in progress] == [False, True]
-    assert "COLLAPSED at step 50" in summary[0]
+def test_the_floor_decides_when_to_warn(healthy_run):
+    # The healthy run's logged ratios (under 1: samples vary less than the data) against a floor of 0.99:
+    # collapsed past the warm-up (step 50), not before it (step 25), and the summary says so.
+    workdir, config, _, _ = healthy_run
+    rows = _rows(workdir)
+    assert [row["step"] for row in rows] == [25, 50] and all(row["diversity_ratio"] < 0.99 for row in rows)
+    assert [train._collapsed(row["step"], row["diversity_ratio"], 0.99) for row in rows] == [False, True]
+    metrics_path = str(workdir / "metrics.jsonl")
+    assert train._first_collapse(metrics_path, config.diversity_floor) is None
+    assert train._first_collapse(metrics_path, 0.99) == (50, rows[1]["diversity_ratio"])
+    results = json.loads((workdir / "eval.json").read_text())
+    line = train.summary_line(results, {}, str(workdir), (50, rows[1]["diversity_ratio"]))
+    assert "COLLAPSED at step 50" in line
 
 
 def test_real_images_that_do_not_vary_give_a_ratio_of_one():

@@ -136,9 +136,9 @@ def test_kill_9_at_a_random_step_then_resume_equals_the_uninterrupted_run_bit_fo
     def command(workdir):
         return [sys.executable, "train.py", f"--workdir={workdir}", *flags]
 
-    whole = subprocess.run(command(tmp_path / "whole"), cwd=REPO_ROOT, env=env, capture_output=True, timeout=300)
-    assert whole.returncode == 0, whole.stderr[-3000:]
-
+    # The uninterrupted run alongside the killed one (each its own process; they share nothing).
+    whole_log = open(tmp_path / "whole.log", "wb")  # a file, not a pipe: nothing waits on a reader
+    whole = subprocess.Popen(command(tmp_path / "whole"), cwd=REPO_ROOT, env=env, stdout=whole_log, stderr=whole_log)
     kill_at = int(np.random.default_rng().integers(3, 7))  # after the step-2 checkpoint, before the end
     process = subprocess.Popen(command(tmp_path / "killed"), cwd=REPO_ROOT, env=env, stderr=subprocess.PIPE, text=True)
     try:
@@ -152,6 +152,9 @@ def test_kill_9_at_a_random_step_then_resume_equals_the_uninterrupted_run_bit_fo
     assert process.returncode == -signal.SIGKILL
     assert max(_checkpoint_steps(tmp_path / "killed")) < 7
     resumed = subprocess.run(command(tmp_path / "killed"), cwd=REPO_ROOT, env=env, capture_output=True, timeout=300)
+    whole.wait(timeout=300)
+    whole_log.close()
+    assert whole.returncode == 0, (tmp_path / "whole.log").read_text()[-3000:]
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert b"Resumed from" in resumed.stderr
 
