@@ -38,8 +38,9 @@ def _capture_info(caplog) -> None:
     caplog.set_level(logging.INFO, logger="absl")
 
 
-def _messages(caplog) -> tuple[list[str], list[str]]:
-    messages = [record.getMessage() for record in caplog.records]
+def _messages(records) -> tuple[list[str], list[str]]:
+    """The progress lines and the end-of-run summary among log `records`."""
+    messages = [record.getMessage() for record in records]
     return [m for m in messages if m.startswith("step ")], [m for m in messages if m.startswith("Done at step")]
 
 
@@ -63,7 +64,7 @@ def test_a_collapsed_generator_is_named_at_every_log_step_and_in_the_summary(tmp
     rows = _rows(tmp_path / "run")
     assert [row["step"] for row in rows] == [25, 50] and all(row["diversity_ratio"] < 1e-3 for row in rows)
     assert rows[0]["real_diversity"] == pytest.approx(0.104, abs=0.01)  # scikit-learn's digits, as measured
-    progress, summary = _messages(caplog)
+    progress, summary = _messages(caplog.records)
     # Not before the batch-norm warm-up (step 50), then a sentence naming the step.
     assert ["COLLAPSE" in line for line in progress] == [False, True], progress
     assert (
@@ -92,9 +93,7 @@ def healthy_run(tmp_path_factory):
     finally:
         absl_logger.removeHandler(handler)
         absl_logger.setLevel(level)
-    messages = [record.getMessage() for record in records]
-    progress = [m for m in messages if m.startswith("step ")]
-    return workdir, config, progress, [m for m in messages if m.startswith("Done at step")]
+    return workdir, config, *_messages(records)
 
 
 def test_a_healthy_run_reports_its_diversity_and_does_not_warn(healthy_run):
