@@ -1,4 +1,4 @@
-"""The two set-up-and-run commands of the README; needs only Python 3.10+ with venv and pip.
+"""The two set-up-and-run commands of the README; needs only Python 3.10+ with venv and pip (which fetches uv).
 
 python3 tasks.py train [train.py flags]   # make .venv, install the package, train on `digits`
 python3 tasks.py test  [pytest args]      # make .venv, install with test extras, ruff + pytest
@@ -22,9 +22,18 @@ def run(*args: str) -> None:
 def install(extras: str) -> None:
     if not os.path.exists(PYTHON):
         venv.create(VENV, with_pip=True)
-    # --no-compile: byte-compiling every installed module (most of TensorFlow's are never imported) took
-    # a third of the install's CPU time; Python compiles what it imports on first use.
-    run(PYTHON, "-m", "pip", "install", "--quiet", "--no-compile", "--disable-pip-version-check", "-e", f".{extras}")
+    package = f".{extras}"
+    # uv (fetched by pip) installs the same packages from the same PyPI in a fraction of pip's time
+    # (BUILD_NOTES.md, "The suite: every timed run"). Both byte-compile what they install: where
+    # PYTHONDONTWRITEBYTECODE is set, nothing compiled on import is kept, and every process of the suite
+    # would compile TensorFlow's modules again (~9 s of CPU each). uv reads no pip.conf: where it can't
+    # install (no uv wheel for this platform, PyPI reachable only through pip's configured index), pip does.
+    try:
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "uv>=0.4")
+        run(PYTHON, "-m", "uv", "pip", "install", "--quiet", "--compile-bytecode", "--python", PYTHON, "-e", package)
+    except subprocess.CalledProcessError:
+        print("uv could not install the package: pip installs it instead.", flush=True)
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", package)
 
 
 def main() -> None:
