@@ -15,7 +15,9 @@ For each workdir (its latest checkpoint; G and D/Q in inference mode):
   `--heldout_npz` (default: an npz run's `--heldout_path`), on labelled images no run trained on (an .npz
   with `images` and `labels`, as `--dataset=npz` reads it): Hungarian-matched on those images, each value
   mapped to the label most common among its training images, and the normalized mutual information
-  (`evaluate.categorical_scores`, the best code's);
+  (`evaluate.categorical_scores`, the best code's); `cat0_contents_heldout`: for each value of the first
+  categorical code, the three labels most common among the held-out images Q reads as it, with their shares
+  (which digits a category mixes);
 - `info_lb/<code>`: L_I per code on 2,048 fresh samples;
 - `spearman_slant/cont<j>`, `spearman_width/cont<j>`: the paper's Fig. 2c/d as numbers
   (`evaluate.traversal_correlations`).
@@ -65,7 +67,7 @@ def _estimate_real_statistics(discriminator, images, batches: int, batch_size: i
         discriminator(images[rng.choice(len(images), batch_size, replace=False)], training=True)
 
 
-def heldout_scores(discriminator, spec: LatentSpec, config, path: str, fit) -> dict[str, float]:
+def heldout_scores(discriminator, spec: LatentSpec, config, path: str, fit) -> dict:
     """Q's categorical scores (stored statistics; `evaluate.categorical_scores`, the best code's) on an .npz
     of labelled images the run never saw, the majority-vote mapping fitted on `fit`, training images."""
     images, labels, _ = local_data.load_npz(path, "--heldout_npz")
@@ -73,7 +75,15 @@ def heldout_scores(discriminator, spec: LatentSpec, config, path: str, fit) -> d
         raise SystemExit(f"error: --heldout_npz={path} needs 'labels' and images of shape {config.image_shape}.")
     scores = evaluate.categorical_scores(discriminator, spec, images.astype(np.float32) / 255.0, labels, fit=fit)
     names = ("categorical_accuracy", "categorical_majority_accuracy", "categorical_nmi")
-    return {f"{name}_heldout": scores[name] for name in names}
+    results = {f"{name}_heldout": scores[name] for name in names}
+    read = evaluate.representation(discriminator, spec, images.astype(np.float32) / 255.0)[:, 0].astype(int)
+    contents = []
+    for category in range(spec.categorical[0]):
+        values, counts = np.unique(labels[read == category], return_counts=True)
+        top = np.argsort(-counts, kind="stable")[:3]
+        contents.append([[int(values[i]), round(float(counts[i] / counts.sum()), 3)] for i in top])
+    results["cat0_contents_heldout"] = contents
+    return results
 
 
 def measure(workdir: str, bn_batches: int, heldout_npz: str | None = None) -> dict:

@@ -199,6 +199,8 @@ def test_code_quality_reads_accuracy_on_held_out_images_through_the_stored_stati
     results = code_quality.measure(str(tmp_path / "run"), bn_batches=2, heldout_npz=str(heldout))
     assert results["categorical_accuracy_heldout"] == 1.0 != results["categorical_accuracy"]
     assert results["categorical_nmi_heldout"] == pytest.approx(1.0)
+    # Each category holds only the label it was read as: that label, all of its share; unread ones nothing.
+    assert results["cat0_contents_heldout"] == [[[c, 1.0]] if c in read else [] for c in range(10)]
     # The majority vote maps each value to the label most common among the training images reading it.
     with np.load(data) as training:
         logits = discriminator(training["images"][..., None].astype(np.float32) / 255.0, training=False)["cat_logits"]
