@@ -73,10 +73,11 @@ def heldout_scores(discriminator, spec: LatentSpec, config, path: str, fit) -> d
     images, labels, _ = local_data.load_npz(path, "--heldout_npz")
     if labels is None or images.shape[1:] != tuple(config.image_shape):
         raise SystemExit(f"error: --heldout_npz={path} needs 'labels' and images of shape {config.image_shape}.")
-    scores = evaluate.categorical_scores(discriminator, spec, images.astype(np.float32) / 255.0, labels, fit=fit)
+    images = images.astype(np.float32) / 255.0
+    scores = evaluate.categorical_scores(discriminator, spec, images, labels, fit=fit)
     names = ("categorical_accuracy", "categorical_majority_accuracy", "categorical_nmi")
     results = {f"{name}_heldout": scores[name] for name in names}
-    read = evaluate.representation(discriminator, spec, images.astype(np.float32) / 255.0)[:, 0].astype(int)
+    read = evaluate.representation(discriminator, spec, images)[:, 0].astype(int)
     contents = []
     for category in range(spec.categorical[0]):
         values, counts = np.unique(labels[read == category], return_counts=True)
