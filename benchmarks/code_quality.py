@@ -18,6 +18,9 @@ For each workdir (its latest checkpoint; G and D/Q in inference mode):
   (`evaluate.categorical_scores`, the best code's); `cat0_contents_heldout`: for each value of the first
   categorical code, the three labels most common among the held-out images Q reads as it, with their shares
   (which digits a category mixes);
+- `cat0_slant_share`: how much of the training images' slant the first categorical code's reading of them
+  explains (`evaluate.slant_share`, label-free; one-channel images): ~0.09 where MNIST's Cat(10) keeps every
+  digit whole, ~0.2 where it cuts a pair of digits by how they lean;
 - `info_lb/<code>`: L_I per code on 2,048 fresh samples;
 - `spearman_slant/cont<j>`, `spearman_width/cont<j>`: the paper's Fig. 2c/d as numbers
   (`evaluate.traversal_correlations`).
@@ -106,6 +109,9 @@ def measure(workdir: str, bn_batches: int, heldout_npz: str | None = None) -> di
         results.update(evaluate.traversal_correlations(generator, spec, rng))
     if labelled is not None and spec.categorical:
         images, labels = labelled
+        if config.image_shape[-1] == 1:
+            read = evaluate.representation(discriminator, spec, images)[:, 0]
+            results["cat0_slant_share"] = evaluate.slant_share(read, images)
         results["categorical_accuracy"] = evaluate.categorical_scores(discriminator, spec, images, labels)[
             "categorical_accuracy/cat0"
         ]

@@ -138,6 +138,20 @@ def slant_and_width(images, threshold: float = 0.5) -> tuple[np.ndarray, np.ndar
     return slant, np.where(columns.any(axis=1), last - first + 1, 0).astype(np.float64)
 
 
+def slant_share(categories, images) -> float:
+    """How much of the real images' slant (`slant_and_width`) the categorical code's reading of them
+    explains: the correlation ratio η², the variance of the per-category mean slants (weighted by each
+    category's share) over the variance of all slants; 0 when every category leans alike, 1 when each
+    holds one slant. Label-free. On MNIST a Cat(10) that keeps every digit whole explains ~0.09 of the
+    slant; one that cuts a pair of digits (4 and 9) by how they lean, ~0.2 (BUILD_NOTES, 2026-12-06)."""
+    slant = slant_and_width(images)[0]
+    categories = np.asarray(categories).astype(int).ravel()
+    if slant.var() == 0:
+        return 0.0
+    means = np.bincount(categories, weights=slant) / np.maximum(np.bincount(categories), 1)
+    return float(np.mean((means[categories] - slant.mean()) ** 2) / slant.var())
+
+
 def pixel_spread(images) -> float:
     """The diversity of a batch of images [N, H, W, C]: each pixel's standard deviation across the batch,
     averaged over pixels and channels. 0 when every image is the same."""

@@ -206,7 +206,10 @@ def test_code_quality_reads_accuracy_on_held_out_images_through_the_stored_stati
         logits = discriminator(training["images"][..., None].astype(np.float32) / 255.0, training=False)["cat_logits"]
         fitted = np.argmax(np.asarray(logits)[:, : config.categorical[0]], axis=1)
         expected = evaluate.majority_accuracy(fitted, training["labels"], read, read)
+        # The slant the categories explain, on the training images (read, as above, by the stored checkpoint).
+        slant_share = evaluate.slant_share(fitted, training["images"][..., None].astype(np.float32) / 255.0)
     assert results["categorical_majority_accuracy_heldout"] == pytest.approx(expected) and expected < 1
+    assert results["cat0_slant_share"] == pytest.approx(slant_share) and 0 < slant_share < 1
     table = code_quality.summary([results, dict(results, categorical_accuracy_heldout=0.5)])
     assert table["categorical_accuracy_heldout"] == pytest.approx(
         {"mean": 0.75, "sd": np.std([1.0, 0.5], ddof=1), "min": 0.5, "max": 1.0, "n": 2}

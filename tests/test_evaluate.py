@@ -159,6 +159,19 @@ def test_slant_and_width_of_bars():
     assert evaluate.slant_and_width(np.zeros((1, 28, 28, 1)))[1][0] == 0
 
 
+def test_slant_share_is_the_part_of_the_slant_the_categories_explain():
+    right, left, upright = _bar(17, 11, 0.5), _bar(11, 17, 0.5), _bar(14, 14, 0.5)
+    images = np.stack([right, right, left, left])
+    # A category per lean explains all of it; categories each holding one of either, none of it.
+    assert evaluate.slant_share([0, 0, 1, 1], images) == pytest.approx(1.0)
+    assert evaluate.slant_share([0, 1, 0, 1], images) == pytest.approx(0.0, abs=1e-12)
+    # Three of each lean and two upright bars, one category holding two right-leaning bars and the rest
+    # another: category means (+a, -a/3) around the overall mean 0, so η² = (1/4 a² + 3/4 a²/9) / (6/8 a²).
+    images = np.stack([right] * 3 + [left] * 3 + [upright] * 2)
+    assert evaluate.slant_share([1, 1, 0, 0, 0, 0, 0, 0], images) == pytest.approx((1 / 4 + 3 / 4 / 9) / (6 / 8))
+    assert evaluate.slant_share([0, 0], np.stack([upright, upright])) == 0.0
+
+
 def test_traversal_correlations_find_the_code_that_moves_each_measure():
     spec = LatentSpec(noise_dim=2, categorical=(), continuous=2)
 
