@@ -109,12 +109,10 @@ def measure(workdir: str, bn_batches: int, heldout_npz: str | None = None) -> di
         results.update(evaluate.traversal_correlations(generator, spec, rng))
     if labelled is not None and spec.categorical:
         images, labels = labelled
+        read = evaluate.representation(discriminator, spec, images)[:, 0].astype(np.int64)  # the first code
         if config.image_shape[-1] == 1:
-            read = evaluate.representation(discriminator, spec, images)[:, 0]
             results["cat0_slant_share"] = evaluate.slant_share(read, images)
-        results["categorical_accuracy"] = evaluate.categorical_scores(discriminator, spec, images, labels)[
-            "categorical_accuracy/cat0"
-        ]
+        results["categorical_accuracy"] = evaluate.matched_accuracy(read, labels)
         results["categorical_accuracy_batch_statistics"] = _batch_statistics_accuracy(
             discriminator, spec, images, labels
         )
