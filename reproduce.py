@@ -56,6 +56,17 @@ flags.DEFINE_enum(
     "<run>/checkpoints/best/.",
 )
 
+flags.DEFINE_enum(
+    "select_by",
+    "centrality",
+    list(recipes.SELECT_BY),
+    "--recipe=mnist: how the pick is made among the screened runs, without labels. centrality: ModelCentrality; "
+    "slant_share: the run whose first categorical code explains the least of the training digits' slant "
+    "(one-channel images; see BUILD_NOTES).",
+)
+
+# Flags that only one recipe reads.
+RECIPE_FLAGS = {"select_score": "select", "select_checkpoint": "select", "select_by": "mnist"}
 # The dataset when --dataset is not given: fig1 and select on real handwritten digits that need no download.
 DEFAULT_DATASETS = {"fig1": "digits", "seeds": "shapes", "select": "digits", "mnist": "mnist"}
 
@@ -72,30 +83,21 @@ def main(argv):
                 "--workdirs picks among finished runs for --recipe=select instead of training --seeds; give it "
                 "only with --recipe=select and without --seeds."
             )
-        chosen_flags = [name for name in ("select_score", "select_checkpoint") if FLAGS[name].present]
-        if chosen_flags and FLAGS.recipe != "select":
-            raise ConfigError(f"--{chosen_flags[0]} is a choice of --recipe=select; give it only with --recipe=select.")
+        for name, recipe in RECIPE_FLAGS.items():
+            if FLAGS[name].present and FLAGS.recipe != recipe:
+                raise ConfigError(f"--{name} is a choice of --recipe={recipe}; give it only with --recipe={recipe}.")
         if FLAGS.recipe == "fig1":
             return recipes.fig1(config, workdir, FLAGS.docs_dir)
         try:
             seed_list = [int(seed) for seed in FLAGS.seeds]
         except ValueError:
             raise ConfigError(f"--seeds={','.join(FLAGS.seeds)} must be integers, e.g. 0,1,2.") from None
+        shared = {"parallel": FLAGS.parallel, "export": FLAGS.export}
         if FLAGS.recipe == "mnist":
-            return recipes.mnist(
-                config, seed_list, workdir, FLAGS.screen_steps, parallel=FLAGS.parallel, export=FLAGS.export
-            )
+            return recipes.mnist(config, seed_list, workdir, FLAGS.screen_steps, select_by=FLAGS.select_by, **shared)
         if FLAGS.recipe == "select":
-            return recipes.select(
-                config,
-                seed_list,
-                workdir,
-                FLAGS.workdirs,
-                export=FLAGS.export,
-                parallel=FLAGS.parallel,
-                score=FLAGS.select_score,
-                checkpoint=FLAGS.select_checkpoint,
-            )
+            choices = {"score": FLAGS.select_score, "checkpoint": FLAGS.select_checkpoint}
+            return recipes.select(config, seed_list, workdir, FLAGS.workdirs, **choices, **shared)
         return recipes.seeds(config, seed_list, workdir, FLAGS.docs_dir, parallel=FLAGS.parallel)
 
     try:

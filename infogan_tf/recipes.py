@@ -9,8 +9,9 @@
 - `select`: ModelCentrality (Lin et al. 2020, `infogan_tf.selection`): the runs of several seeds (or given
   finished workdirs) score each other, the most central one is chosen without labels and exported.
 - `mnist`: the paper's unsupervised MNIST classification without labels: several seeds screened to a few
-  thousand steps, ModelCentrality picks one, only the pick trains on to the full budget and is exported,
-  and its held-out accuracy is reported (labels are read for the report only).
+  thousand steps, ModelCentrality (or, with `select_by="slant_share"`, the run whose categories explain the
+  least of the digits' slant) picks one, only the pick trains on to the full budget and is exported, and
+  its held-out accuracy is reported (labels are read for the report only).
 
 Each run is an ordinary workdir under `--workdir`, so a recipe that is interrupted resumes where it
 stopped, and a finished one only re-evaluates and redraws. Results go to `<workdir>/results.json`
@@ -48,6 +49,10 @@ PUBLISHED_DSPRITES = {
 # Fig. 1's criterion in this recipe: L_I of Cat(10) within 2% of H(c) = ln 10 (the paper's Fig. 1 shows it
 # reaching ln 10 quickly); results.json reports the first step that reaches it.
 FIG1_FRACTION = 0.98
+
+
+# How --recipe=mnist picks its run among the screened ones (`mnist`).
+SELECT_BY = ("centrality", "slant_share")
 
 
 class Interrupted(Exception):
@@ -350,10 +355,13 @@ def mnist(
     parallel: int = 1,
     export: bool = True,
     num_samples: int | None = None,
+    select_by: str = "centrality",
 ) -> dict:
-    """Label-free MNIST: `base` trained once per seed to `screen_steps` (`parallel` at once), the most central
-    run chosen by ModelCentrality on those checkpoints, and only it resumed to `base.steps`, then exported
-    (with `export`). `--dataset=npz` needs `--heldout_path` (held-out labelled digits) for the report;
+    """Label-free MNIST: `base` trained once per seed to `screen_steps` (`parallel` at once), one run chosen
+    on those checkpoints, and only it resumed to `base.steps`, then exported (with `export`). `select_by`:
+    `"centrality"`, ModelCentrality (`selection.select_workdirs`), or `"slant_share"`, the run whose
+    categories explain the least of the training digits' slant (`selection.select_by_slant_share`;
+    one-channel images). `--dataset=npz` needs `--heldout_path` (held-out labelled digits) for the report;
     `--dataset=mnist` scores TFDS's test split. Every run is a workdir of its own, so the recipe resumes where
     it stopped. Returns (and writes to results.json) the pick, the scores, each screened run's eval.json and
     the pick's final one, and the wall time. `num_samples`: `selection.cross_scores`'."""
@@ -368,8 +376,15 @@ def mnist(
         )
     if not base.categorical:
         raise config_lib.ConfigError("--recipe=mnist needs a categorical code (e.g. --categorical=10).")
+    if select_by not in SELECT_BY:
+        raise config_lib.ConfigError(f"--select_by={select_by} must be one of {', '.join(SELECT_BY)}.")
     source = datasets.get(base.dataset)
     adapted = source.adapt_config(base)
+    if select_by == "slant_share" and adapted.image_shape[-1] != 1:
+        raise config_lib.ConfigError(
+            f"--select_by=slant_share measures the slant of one-channel digits, and --dataset={base.dataset} has "
+            f"{adapted.image_shape[-1]} channels; use --select_by=centrality."
+        )
     # The data, before hours of training; held out when the majority vote has training images apart.
     if source.labelled_eval_set(adapted, 1) is None or source.labelled_fit_set(adapted, 1) is None:
         raise config_lib.ConfigError(
@@ -377,17 +392,25 @@ def mnist(
             "out here: give --heldout_path=test.npz (labelled digits the runs never train on) with --data_path."
         )
     selection.check_spec(LatentSpec.from_config(base))
+    path = os.path.join(workdir, "results.json")
+    previous = json.load(open(path)) if os.path.exists(path) else {}
+    if "chosen" in previous and previous.get("select_by", "centrality") != select_by:
+        raise config_lib.ConfigError(
+            f"{path} holds a pick made with --select_by={previous.get('select_by', 'centrality')}; resume with that, "
+            f"or give a new --workdir for --select_by={select_by}."
+        )
     cadence = {"eval_every": screen_steps, "checkpoint_every": math.gcd(base.checkpoint_every, screen_steps)}
     screen = dataclasses.replace(base, steps=screen_steps, **cadence)
     _train_seeds(screen, seed_list, workdir, parallel)
     run_dirs = [_seed_dir(workdir, seed) for seed in seed_list]
-    path = os.path.join(workdir, "results.json")
-    previous = json.load(open(path)) if os.path.exists(path) else {}
     if "chosen" in previous:  # chosen once, on the screened checkpoints: a resumed recipe keeps the pick
         picked = previous["selection"]
+    elif select_by == "slant_share":
+        picked = selection.select_by_slant_share(run_dirs, source.real_images(adapted, 1 << 20))
     else:
         picked = selection.select_workdirs(run_dirs, num_samples)
     results = {"dataset": base.dataset, "seeds": seed_list, "screen_steps": screen_steps, "steps": base.steps}
+    results["select_by"] = select_by
     results["selection"] = picked
     seed = seed_list[picked["chosen"]["index"]]
     results["chosen"] = {"seed": seed, "workdir": run_dirs[picked["chosen"]["index"]]}
@@ -407,8 +430,9 @@ def mnist_summary(results: dict) -> str:
     final, picked = results["final"], results["selection"]
     screened = [run["eval"].get("categorical_accuracy") for run in picked["runs"]]
     where = "held-out" if final.get("categorical_heldout", 1.0) else "training"
+    by = "The lowest slant share" if results.get("select_by") == "slant_share" else "ModelCentrality"
     return (
-        f"ModelCentrality picked seed {results['chosen']['seed']} of {results['seeds']} at step "
+        f"{by} picked seed {results['chosen']['seed']} of {results['seeds']} at step "
         f"{results['screen_steps']}; at step {results['steps']} its {where} accuracy is "
         f"{final['categorical_accuracy']:.3f} (majority vote {final['categorical_majority_accuracy']:.3f}, NMI "
         f"{final['categorical_nmi']:.3f}).\nThe screened runs' accuracy at step {results['screen_steps']} (read "

@@ -399,6 +399,12 @@ def check_workdirs(workdirs: Sequence[str], checkpoint: str = "latest") -> list[
     return configs
 
 
+def _run_names(workdirs: Sequence[str]) -> list[str]:
+    """Each run's directory name, or the whole paths where two names are alike (e.g. a/run and b/run)."""
+    names = [os.path.basename(os.path.normpath(workdir)) for workdir in workdirs]
+    return names if len(set(names)) == len(names) else list(workdirs)
+
+
 def _read_json(path: str) -> dict:
     if not os.path.isfile(path):
         return {}
@@ -438,9 +444,7 @@ def select_workdirs(
         [models[1:3] for models in restored], LatentSpec.from_config(configs[0]), num_samples, seed, bins, score=score
     )
     symmetric, centrality, chosen = medoid(matrices["score"])
-    names = [os.path.basename(os.path.normpath(workdir)) for workdir in workdirs]
-    if len(set(names)) < len(names):  # e.g. a/run and b/run: the whole paths tell them apart
-        names = list(workdirs)
+    names = _run_names(workdirs)
     evaluations = [
         _read_json(
             os.path.join(best_dir(workdir), "best.json") if checkpoint == "best" else os.path.join(workdir, "eval.json")
@@ -476,4 +480,37 @@ def select_workdirs(
             **{name: matrix.tolist() for name, matrix in matrices.items() if name != "score"},
         },
         "chosen": {"index": chosen, **{k: per_run[chosen][k] for k in ("name", "workdir", "seed", "centrality")}},
+    }
+
+
+def select_by_slant_share(workdirs: Sequence[str], images: np.ndarray) -> dict:
+    """The run whose first categorical code explains the least of the real images' slant
+    (`evaluate.slant_share` of each run's latest checkpoint reading `images`), without labels: on MNIST a
+    Cat(10) that keeps every digit whole explains ~0.09 of it, one that cuts a pair of digits by how they lean
+    0.15-0.21 (BUILD_NOTES, 2026-12-07). `images`: real one-channel training images [N, H, W, 1] in [0, 1].
+    Returns `select_workdirs`' layout (each run's share beside its eval.json, the chosen run) without scores."""
+    configs = check_workdirs(workdirs)
+    names = _run_names(workdirs)
+    runs = []
+    for name, workdir, config in zip(names, workdirs, configs, strict=True):
+        _, _, discriminator, checkpoint = export_lib.restore(workdir)
+        categories = evaluate.representation(discriminator, LatentSpec.from_config(config), images)[:, 0]
+        runs.append(
+            {
+                "name": name,
+                "workdir": workdir,
+                "seed": config.seed,
+                "checkpoint": checkpoint,
+                "slant_share": evaluate.slant_share(categories, images),
+                "eval": _read_json(os.path.join(workdir, "eval.json")),
+            }
+        )
+    chosen = int(np.argmin([run["slant_share"] for run in runs]))
+    return {
+        "method": "the lowest slant share: the run whose first categorical code explains the least of the real "
+        "images' slant (evaluate.slant_share)",
+        "checkpoint": "latest",
+        "num_images": len(images),
+        "runs": runs,
+        "chosen": {"index": chosen, **{k: runs[chosen][k] for k in ("name", "workdir", "seed", "slant_share")}},
     }

@@ -5,6 +5,7 @@ import json
 import math
 import os
 import pathlib
+import shutil
 import signal
 import threading
 import time
@@ -15,7 +16,8 @@ from conftest import TINY_RUN
 from PIL import Image
 
 from infogan_tf import config as config_lib
-from infogan_tf import datasets, export, figures, local_data, recipes
+from infogan_tf import datasets, evaluate, export, figures, local_data, recipes
+from infogan_tf.latent import LatentSpec
 from infogan_tf.train import train_and_evaluate
 
 TINY = {**TINY_RUN, "eval_samples": 64, "labelled_eval_samples": 64, "factor_eval_samples": 256}
@@ -211,6 +213,8 @@ def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(t
     np.savez(train, images=rng.integers(0, 256, (40, 28, 28), np.uint8), labels=rng.integers(0, 10, 40))
     heldout = tmp_path / "test.npz"
     np.savez(heldout, images=rng.integers(0, 256, (24, 28, 28), np.uint8), labels=rng.integers(0, 10, 24))
+    rgb = tmp_path / "rgb.npz"
+    np.savez(rgb, images=rng.integers(0, 256, (40, 28, 28, 3), np.uint8), labels=rng.integers(0, 10, 40))
     base = dataclasses.replace(
         config_lib.PRESETS["npz"], **{**TINY, "steps": 4}, data_path=str(train), heldout_path=str(heldout), noise_dim=8
     )
@@ -229,12 +233,31 @@ def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(t
     # Run again, it resumes: the pick is kept and nothing trains further.
     again = recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False, num_samples=256)
     assert again["chosen"] == results["chosen"] and again["final"]["step"] == 4
+    # --select_by=slant_share picks the run whose categories explain the least of the training images' slant
+    # (here among the finished runs above, copied without their pick); a workdir keeps the way it picked.
+    with pytest.raises(config_lib.ConfigError, match="holds a pick made with --select_by=centrality; resume with"):
+        recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False, select_by="slant_share")
+    images = np.load(train)["images"][..., None].astype(np.float32) / 255.0
+    shares = []
+    for seed in (0, 1):
+        config, _, discriminator, _ = export.restore(str(workdir / f"seed{seed}"))
+        read = evaluate.representation(discriminator, LatentSpec.from_config(config), images)[:, 0]
+        shares.append(evaluate.slant_share(read, images))
+    by_share = tmp_path / "by_share"
+    shutil.copytree(workdir, by_share)
+    (by_share / "results.json").unlink()
+    picked = recipes.mnist(base, [0, 1], str(by_share), screen_steps=2, export=False, select_by="slant_share")
+    assert [run["slant_share"] for run in picked["selection"]["runs"]] == pytest.approx(shares, abs=1e-9)
+    assert picked["chosen"]["seed"] == int(np.argmin(shares)) and picked["select_by"] == "slant_share"
+    assert recipes.mnist_summary(picked).startswith(f"The lowest slant share picked seed {int(np.argmin(shares))} ")
     # Bad input: one clear sentence, before anything trains.
     cases = [
         ({"seed_list": [0]}, "--recipe=mnist picks among seeds"),
         ({"screen_steps": 4}, "--screen_steps=4 must be positive and below --steps=4"),
         ({"base": dataclasses.replace(base, heldout_path=None)}, "holds none out here: give --heldout_path=test.npz"),
         ({"base": dataclasses.replace(base, data_path=str(tmp_path / "none.npz"))}, "none.npz does not exist"),
+        ({"select_by": "nearest"}, "--select_by=nearest must be one of centrality, slant_share"),
+        ({"base": dataclasses.replace(base, data_path=str(rgb)), "select_by": "slant_share"}, "has 3 channels; use"),
     ]
     for change, message in cases:
         arguments = {"base": base, "seed_list": [0, 1], "workdir": str(tmp_path / "never"), "screen_steps": 2, **change}
