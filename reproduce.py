@@ -58,11 +58,11 @@ flags.DEFINE_enum(
 
 flags.DEFINE_enum(
     "select_by",
-    "centrality",
+    "slant_share",
     list(recipes.SELECT_BY),
-    "--recipe=mnist: how the pick is made among the screened runs, without labels. centrality: ModelCentrality; "
-    "slant_share: the run whose first categorical code explains the least of the training digits' slant "
-    "(one-channel images; see BUILD_NOTES).",
+    "--recipe=mnist: how the pick is made among the screened runs, without labels. slant_share: the run whose "
+    "first categorical code explains the least of the training digits' slant (one-channel images; see "
+    "BUILD_NOTES); centrality: ModelCentrality.",
 )
 
 # Flags that only one recipe reads.

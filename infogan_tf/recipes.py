@@ -9,8 +9,8 @@
 - `select`: ModelCentrality (Lin et al. 2020, `infogan_tf.selection`): the runs of several seeds (or given
   finished workdirs) score each other, the most central one is chosen without labels and exported.
 - `mnist`: the paper's unsupervised MNIST classification without labels: several seeds screened to a few
-  thousand steps, ModelCentrality (or, with `select_by="slant_share"`, the run whose categories explain the
-  least of the digits' slant) picks one, only the pick trains on to the full budget and is exported, and
+  thousand steps, the run whose categories explain the least of the digits' slant (or, with
+  `select_by="centrality"`, ModelCentrality) picks one, only the pick trains on to the full budget and is exported, and
   its held-out accuracy is reported (labels are read for the report only).
 
 Each run is an ordinary workdir under `--workdir`, so a recipe that is interrupted resumes where it
@@ -51,8 +51,13 @@ PUBLISHED_DSPRITES = {
 FIG1_FRACTION = 0.98
 
 
-# How --recipe=mnist picks its run among the screened ones (`mnist`).
-SELECT_BY = ("centrality", "slant_share")
+# How --recipe=mnist picks its run among the screened ones (`mnist`). The default, `slant_share`: a screened
+# run whose categories explain little of the training digits' slant keeps every digit whole, one that
+# explains much cuts 4 and 9 by slant. Over three seed pools (24 runs of the MNIST preset at 2,500 steps,
+# the 0.12 threshold fixed after the first pool) the share told every whole run (0.085-0.094, held out
+# 0.958-0.977) from every cut one (0.147-0.214, 0.865-0.912), where ModelCentrality picked a cut run in one
+# pool of three (BUILD_NOTES, 2026-12-07). `centrality` is the generic pick, for images without a slant.
+SELECT_BY = ("slant_share", "centrality")
 
 
 class Interrupted(Exception):
@@ -355,13 +360,13 @@ def mnist(
     parallel: int = 1,
     export: bool = True,
     num_samples: int | None = None,
-    select_by: str = "centrality",
+    select_by: str = "slant_share",
 ) -> dict:
     """Label-free MNIST: `base` trained once per seed to `screen_steps` (`parallel` at once), one run chosen
     on those checkpoints, and only it resumed to `base.steps`, then exported (with `export`). `select_by`:
-    `"centrality"`, ModelCentrality (`selection.select_workdirs`), or `"slant_share"`, the run whose
-    categories explain the least of the training digits' slant (`selection.select_by_slant_share`;
-    one-channel images). `--dataset=npz` needs `--heldout_path` (held-out labelled digits) for the report;
+    `"slant_share"`, the run whose categories explain the least of the training digits' slant
+    (`selection.select_by_slant_share`; one-channel images), or `"centrality"`, ModelCentrality
+    (`selection.select_workdirs`). `--dataset=npz` needs `--heldout_path` (held-out labelled digits) for the report;
     `--dataset=mnist` scores TFDS's test split. Every run is a workdir of its own, so the recipe resumes where
     it stopped. Returns (and writes to results.json) the pick, the scores, each screened run's eval.json and
     the pick's final one, and the wall time. `num_samples`: `selection.cross_scores`'."""

@@ -219,7 +219,9 @@ def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(t
         config_lib.PRESETS["npz"], **{**TINY, "steps": 4}, data_path=str(train), heldout_path=str(heldout), noise_dim=8
     )
     workdir = tmp_path / "mnist"
-    results = recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False, num_samples=256)
+    results = recipes.mnist(
+        base, [0, 1], str(workdir), screen_steps=2, export=False, num_samples=256, select_by="centrality"
+    )
     assert results == json.loads((workdir / "results.json").read_text())
     chosen = results["chosen"]["seed"]
     assert chosen in (0, 1) and results["chosen"]["workdir"] == str(workdir / f"seed{chosen}")
@@ -231,12 +233,15 @@ def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(t
     summary = recipes.mnist_summary(results)
     assert f"picked seed {chosen} of [0, 1] at step 2; at step 4 its held-out accuracy is" in summary
     # Run again, it resumes: the pick is kept and nothing trains further.
-    again = recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False, num_samples=256)
+    again = recipes.mnist(
+        base, [0, 1], str(workdir), screen_steps=2, export=False, num_samples=256, select_by="centrality"
+    )
     assert again["chosen"] == results["chosen"] and again["final"]["step"] == 4
-    # --select_by=slant_share picks the run whose categories explain the least of the training images' slant
-    # (here among the finished runs above, copied without their pick); a workdir keeps the way it picked.
+    # The default, --select_by=slant_share, picks the run whose categories explain the least of the training
+    # images' slant (here among the finished runs above, copied without their pick); a workdir keeps the way
+    # it picked.
     with pytest.raises(config_lib.ConfigError, match="holds a pick made with --select_by=centrality; resume with"):
-        recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False, select_by="slant_share")
+        recipes.mnist(base, [0, 1], str(workdir), screen_steps=2, export=False)
     images = np.load(train)["images"][..., None].astype(np.float32) / 255.0
     shares = []
     for seed in (0, 1):
@@ -246,7 +251,7 @@ def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(t
     by_share = tmp_path / "by_share"
     shutil.copytree(workdir, by_share)
     (by_share / "results.json").unlink()
-    picked = recipes.mnist(base, [0, 1], str(by_share), screen_steps=2, export=False, select_by="slant_share")
+    picked = recipes.mnist(base, [0, 1], str(by_share), screen_steps=2, export=False)
     assert [run["slant_share"] for run in picked["selection"]["runs"]] == pytest.approx(shares, abs=1e-9)
     assert picked["chosen"]["seed"] == int(np.argmin(shares)) and picked["select_by"] == "slant_share"
     assert recipes.mnist_summary(picked).startswith(f"The lowest slant share picked seed {int(np.argmin(shares))} ")
@@ -256,8 +261,8 @@ def test_mnist_recipe_screens_picks_without_labels_and_trains_only_the_pick_on(t
         ({"screen_steps": 4}, "--screen_steps=4 must be positive and below --steps=4"),
         ({"base": dataclasses.replace(base, heldout_path=None)}, "holds none out here: give --heldout_path=test.npz"),
         ({"base": dataclasses.replace(base, data_path=str(tmp_path / "none.npz"))}, "none.npz does not exist"),
-        ({"select_by": "nearest"}, "--select_by=nearest must be one of centrality, slant_share"),
-        ({"base": dataclasses.replace(base, data_path=str(rgb)), "select_by": "slant_share"}, "has 3 channels; use"),
+        ({"select_by": "nearest"}, "--select_by=nearest must be one of slant_share, centrality"),
+        ({"base": dataclasses.replace(base, data_path=str(rgb))}, "has 3 channels; use --select_by=centrality"),
     ]
     for change, message in cases:
         arguments = {"base": base, "seed_list": [0, 1], "workdir": str(tmp_path / "never"), "screen_steps": 2, **change}
