@@ -53,10 +53,11 @@ FIG1_FRACTION = 0.98
 
 # How --recipe=mnist picks its run among the screened ones (`mnist`). The default, `slant_share`: a screened
 # run whose categories explain little of the training digits' slant keeps every digit whole, one that
-# explains much cuts 4 and 9 by slant. Over three seed pools (24 runs of the MNIST preset at 2,500 steps,
+# explains much cuts 4 and 9 by slant. Over four seed pools (32 runs of the MNIST preset at 2,500 steps,
 # the 0.12 threshold fixed after the first pool) the share told every whole run (0.085-0.094, held out
-# 0.958-0.977) from every cut one (0.147-0.214, 0.865-0.912), where ModelCentrality picked a cut run in one
-# pool of three (BUILD_NOTES, 2026-12-07). `centrality` is the generic pick, for images without a slant.
+# 0.958-0.977) from every cut one (0.144-0.244, 0.738-0.912), where ModelCentrality picked a cut run in one
+# pool of three and would have in the fourth (BUILD_NOTES, 2026-12-07). `centrality` is the generic pick,
+# for images without a slant.
 SELECT_BY = ("slant_share", "centrality")
 
 
